@@ -1,0 +1,103 @@
+"""Configuration from environment variables, with documented defaults.
+
+Every variable is listed in README.md ("Configuration") and set by the Helm chart; the embedded
+default (local-directory store, services on loopback) needs none of them.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+STAGES = ("rotate", "pose2d", "lift3d", "analysis")
+DEFAULT_PORTS = {"rotate": 50051, "pose2d": 50052, "lift3d": 50053, "analysis": 50054}
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value if value else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    return _env(name, "1" if default else "0").lower() in ("1", "true", "yes", "on")
+
+
+def gait_home() -> Path:
+    """GAIT_HOME: where the embedded store and Prefect's local database live (default ~/.cache/gait)."""
+    return Path(_env("GAIT_HOME", str(Path.home() / ".cache" / "gait"))).expanduser()
+
+
+def models_dir() -> Path:
+    """GAIT_MODELS_DIR: model files (default: pretrained_models/ of the checkout)."""
+    return Path(_env("GAIT_MODELS_DIR", str(REPO_ROOT / "pretrained_models"))).expanduser()
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """GAIT_STORE selects the backend: `local` (a directory) or `s3` (MinIO or any S3 endpoint)."""
+
+    backend: str = "local"
+    local_dir: Path = field(default_factory=lambda: gait_home() / "store")
+    s3_endpoint: str = "127.0.0.1:9000"
+    s3_bucket: str = "gait"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_secure: bool = False
+    s3_region: str = "us-east-1"
+
+    @classmethod
+    def from_env(cls) -> StoreConfig:
+        return cls(
+            backend=_env("GAIT_STORE", "local").lower(),
+            local_dir=Path(_env("GAIT_STORE_DIR", str(gait_home() / "store"))).expanduser(),
+            s3_endpoint=_env("GAIT_S3_ENDPOINT", "127.0.0.1:9000"),
+            s3_bucket=_env("GAIT_S3_BUCKET", "gait"),
+            s3_access_key=_env("GAIT_S3_ACCESS_KEY", ""),
+            s3_secret_key=_env("GAIT_S3_SECRET_KEY", ""),
+            s3_secure=_env_bool("GAIT_S3_SECURE", False),
+            s3_region=_env("GAIT_S3_REGION", "us-east-1"),
+        )
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """One stage service: where it listens and how much it may use."""
+
+    stage: str
+    host: str = "127.0.0.1"
+    port: int = 0
+    max_workers: int = 4
+    grace_s: float = 10.0
+    num_threads: int = 2
+    store: StoreConfig = field(default_factory=StoreConfig)
+
+    @classmethod
+    def from_env(cls, stage: str) -> ServiceConfig:
+        if stage not in STAGES:
+            raise ValueError(f"unknown stage {stage!r}; expected one of {', '.join(STAGES)}")
+        prefix = f"GAIT_{stage.upper()}_"
+        return cls(
+            stage=stage,
+            host=_env(prefix + "HOST", _env("GAIT_HOST", "127.0.0.1")),
+            port=int(_env(prefix + "PORT", str(DEFAULT_PORTS[stage]))),
+            max_workers=int(_env("GAIT_MAX_WORKERS", "4")),
+            grace_s=float(_env("GAIT_GRACE_S", "10")),
+            num_threads=int(_env("GAIT_NUM_THREADS", str(min(4, os.cpu_count() or 1)))),
+            store=StoreConfig.from_env(),
+        )
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """Where the flows find the services (GAIT_<STAGE>_ADDR) and how long a call may take."""
+
+    addresses: dict[str, str]
+    timeout_s: float = 600.0
+
+    @classmethod
+    def from_env(cls) -> ClientConfig:
+        return cls(
+            addresses={s: _env(f"GAIT_{s.upper()}_ADDR", f"127.0.0.1:{DEFAULT_PORTS[s]}") for s in STAGES},
+            timeout_s=float(_env("GAIT_RPC_TIMEOUT_S", "600")),
+        )

@@ -1,0 +1,40 @@
+"""Errors that cross stage boundaries, each mapped to one gRPC status code."""
+from __future__ import annotations
+
+import grpc
+
+
+class GaitError(Exception):
+    """Base class: the message is one readable line, safe to show a user and to log."""
+
+    status: grpc.StatusCode = grpc.StatusCode.INTERNAL
+
+
+class InvalidInput(GaitError):
+    """The request or the artifact it names cannot be processed (bad video, bad option)."""
+
+    status = grpc.StatusCode.INVALID_ARGUMENT
+
+
+class ArtifactNotFound(GaitError):
+    """A key names no complete artifact in the store."""
+
+    status = grpc.StatusCode.NOT_FOUND
+
+
+class CorruptArtifact(GaitError):
+    """An artifact's bytes do not match the checksum in its manifest."""
+
+    status = grpc.StatusCode.DATA_LOSS
+
+
+class TransientError(GaitError):
+    """A fault that a retry may cure (store unreachable, service starting)."""
+
+    status = grpc.StatusCode.UNAVAILABLE
+
+
+class Cancelled(GaitError):
+    """The caller went away or its deadline passed; nothing was written."""
+
+    status = grpc.StatusCode.DEADLINE_EXCEEDED

@@ -1,0 +1,115 @@
+"""gRPC plumbing shared by the four services: server start-up with health and reflection,
+graceful shutdown, deadlines and the mapping of errors to status codes."""
+from __future__ import annotations
+
+import functools
+import logging
+import signal
+import threading
+import time
+from concurrent import futures
+from typing import Any, Callable
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from gait.config import ServiceConfig
+from gait.errors import Cancelled, GaitError
+from gait.v1 import stages_pb2
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # requests carry keys, not payloads
+
+
+class CallGuard:
+    """Lets long-running work notice that the caller went away or its deadline passed."""
+
+    def __init__(self, context: grpc.ServicerContext) -> None:
+        self.context = context
+
+    def should_continue(self) -> bool:
+        remaining = self.context.time_remaining()
+        return self.context.is_active() and (remaining is None or remaining > 0)
+
+    def check(self) -> None:
+        if not self.should_continue():
+            raise Cancelled("the request was cancelled or its deadline passed")
+
+
+def stage_method(stage: str) -> Callable:
+    """Decorate a servicer method: log the call, map GaitError to its status, hide internals.
+
+    Unexpected exceptions become INTERNAL with a generic message; the traceback goes to the log
+    (which never contains patient data: keys are content hashes).
+    """
+
+    def decorate(method: Callable) -> Callable:
+        @functools.wraps(method)
+        def wrapper(self, request, context: grpc.ServicerContext):
+            started = time.perf_counter()
+            rpc = method.__name__
+            try:
+                response = method(self, request, context)
+            except GaitError as exc:
+                log.warning("request failed", extra={"stage": stage, "rpc": rpc, "code": exc.status.name, "reason": str(exc)})
+                context.abort(exc.status, str(exc))
+            except Exception:
+                log.exception("internal error", extra={"stage": stage, "rpc": rpc})
+                context.abort(grpc.StatusCode.INTERNAL, f"{stage}: internal error (see the service log)")
+            log.info("request done", extra={"stage": stage, "rpc": rpc, "seconds": round(time.perf_counter() - started, 3)})
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+def build_server(config: ServiceConfig, service_name: str, register: Callable[[grpc.Server], Any]) -> tuple[grpc.Server, int]:
+    """A started server with the stage's service, health checking and reflection.
+
+    Returns the server and the bound port (config.port 0 picks a free one).
+    """
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix=f"gait-{config.stage}"),
+        options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES), ("grpc.so_reuseport", 0)],
+    )
+    register(server)
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    full_name = stages_pb2.DESCRIPTOR.services_by_name[service_name].full_name
+    reflection.enable_server_reflection((full_name, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    port = server.add_insecure_port(f"{config.host}:{config.port}")
+    if port == 0:
+        raise OSError(f"cannot listen on {config.host}:{config.port}")
+    server.start()
+    for name in ("", full_name):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    server.health_servicer = health_servicer  # type: ignore[attr-defined]
+    log.info("serving", extra={"stage": config.stage, "service": full_name, "address": f"{config.host}:{port}"})
+    return server, port
+
+
+def stop_gracefully(server: grpc.Server, grace_s: float) -> None:
+    """Report NOT_SERVING (so load balancers drain), then let in-flight calls finish."""
+    health_servicer = getattr(server, "health_servicer", None)
+    if health_servicer is not None:
+        health_servicer.enter_graceful_shutdown()
+    server.stop(grace_s).wait()
+
+
+def serve_until_signalled(server: grpc.Server, grace_s: float) -> None:
+    """Block until SIGTERM or SIGINT, then shut down gracefully."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+    log.info("shutting down", extra={"grace_s": grace_s})
+    stop_gracefully(server, grace_s)
+
+
+def outcome(bundle_key: str, cached: bool, started: float, backend: str) -> stages_pb2.StageOutcome:
+    return stages_pb2.StageOutcome(
+        bundle_key=bundle_key, cached=cached, seconds=time.perf_counter() - started, backend=backend
+    )

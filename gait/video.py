@@ -1,0 +1,131 @@
+"""Reading and writing video: OpenCV to decode, the ffmpeg binary of `imageio-ffmpeg` (a PyPI
+wheel with libx264) to write H.264, which every player and browser reads."""
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+
+from gait.errors import InvalidInput
+
+
+def ffmpeg_exe() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    width: int          # stored (coded) size, before any display rotation
+    height: int
+    fps: float
+    frames: int         # frame count declared by the container
+    rotation_meta_deg: int  # clockwise rotation the container asks players to apply (0/90/180/270)
+    codec: str
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.fps if self.fps > 0 else 0.0
+
+
+def open_capture(path: Path) -> cv2.VideoCapture:
+    """A capture that returns frames as stored: rotation metadata is applied by us, explicitly."""
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        raise InvalidInput("the file is not a readable video (no decodable video stream)")
+    capture.set(cv2.CAP_PROP_ORIENTATION_AUTO, 0)
+    return capture
+
+
+def probe(path: Path) -> VideoInfo:
+    """Container facts, or InvalidInput naming what is wrong with the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInput("the video file does not exist")
+    if path.stat().st_size == 0:
+        raise InvalidInput("the video file is empty (0 bytes)")
+    capture = open_capture(path)
+    try:
+        fourcc = int(capture.get(cv2.CAP_PROP_FOURCC))
+        # OpenCV reports the clockwise rotation a player applies (a display matrix of +90, i.e.
+        # counter-clockwise, reads as 270); checked against OpenCV's own auto-rotation in the tests.
+        orientation = int(round(capture.get(cv2.CAP_PROP_ORIENTATION_META))) % 360
+        info = VideoInfo(
+            width=int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
+            height=int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+            fps=float(capture.get(cv2.CAP_PROP_FPS)),
+            frames=int(capture.get(cv2.CAP_PROP_FRAME_COUNT)),
+            rotation_meta_deg=orientation,
+            codec="".join(chr((fourcc >> (8 * i)) & 0xFF) for i in range(4)).strip("\x00 "),
+        )
+    finally:
+        capture.release()
+    if info.width <= 0 or info.height <= 0:
+        raise InvalidInput("the video stream has no frame size")
+    if not (0 < info.fps < 1000):
+        raise InvalidInput(f"the video reports an implausible frame rate ({info.fps:g} fps)")
+    return info
+
+
+def iter_frames(path: Path, limit: int | None = None) -> Iterator[np.ndarray]:
+    """BGR uint8 frames as stored in the file."""
+    capture = open_capture(path)
+    try:
+        count = 0
+        while limit is None or count < limit:
+            ok, frame = capture.read()
+            if not ok:
+                return
+            count += 1
+            yield frame
+    finally:
+        capture.release()
+
+
+class H264Writer:
+    """Pipe BGR frames into ffmpeg/libx264 (yuv420p, faststart): a widely readable MP4."""
+
+    def __init__(self, path: Path, width: int, height: int, fps: float, crf: int = 20, preset: str = "veryfast") -> None:
+        self.path = Path(path)
+        self.size = (width, height)
+        command = [
+            ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+            "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{width}x{height}", "-r", f"{fps:.6f}", "-i", "-",
+            "-an", "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
+            # yuv420p needs even sizes: pad by at most one pixel.
+            "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2",
+            "-movflags", "+faststart", "-map_metadata", "-1", str(self.path),
+        ]
+        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def write(self, frame: np.ndarray) -> None:
+        if frame.shape[1::-1] != self.size:
+            raise ValueError(f"frame size {frame.shape[1::-1]} differs from the writer's {self.size}")
+        assert self._process.stdin is not None
+        self._process.stdin.write(np.ascontiguousarray(frame).tobytes())
+
+    def close(self) -> None:
+        assert self._process.stdin is not None
+        self._process.stdin.close()
+        stderr = self._process.stderr.read().decode(errors="replace") if self._process.stderr else ""
+        if self._process.wait() != 0:
+            raise RuntimeError(f"ffmpeg failed writing video: {stderr.strip()[-300:]}")
+
+    def abort(self) -> None:
+        self._process.kill()
+        self._process.wait()
+        self.path.unlink(missing_ok=True)
+
+    def __enter__(self) -> H264Writer:
+        return self
+
+    def __exit__(self, exc_type, *_) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
