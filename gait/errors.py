@@ -38,3 +38,9 @@ class Cancelled(GaitError):
     """The caller went away or its deadline passed; nothing was written."""
 
     status = grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+class ModelMissing(GaitError):
+    """A backend's model files are not where the configuration says."""
+
+    status = grpc.StatusCode.FAILED_PRECONDITION

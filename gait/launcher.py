@@ -8,13 +8,22 @@ from contextlib import AbstractContextManager
 import grpc
 
 from gait.config import STAGES, ClientConfig, ServiceConfig
-from gait.rpc import stop_gracefully
+from gait.logs import configure_logging
+from gait.rpc import serve_until_signalled, stop_gracefully
 
 
 def create_stage_server(config: ServiceConfig) -> tuple[grpc.Server, int]:
     """Build and start one stage's server from its package `services.<stage>.server`."""
     module = importlib.import_module(f"services.{config.stage}.server")
     return module.create_server(config)
+
+
+def serve_stage(stage: str) -> None:
+    """Run one stage's service until SIGTERM (`gait serve STAGE`, `python -m services.STAGE`)."""
+    configure_logging()
+    config = ServiceConfig.from_env(stage)
+    server, _ = create_stage_server(config)
+    serve_until_signalled(server, config.grace_s)
 
 
 class LocalServices(AbstractContextManager):

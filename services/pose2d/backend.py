@@ -1,0 +1,86 @@
+"""The 2D pose backend interface and the embedded default (BlazePose GHUM full via ai-edge-litert).
+
+A backend turns an upright video into the walking subject's Halpe-26 keypoints. AlphaPose
+(issue 5) implements the same interface.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
+
+from gait.config import models_dir
+from gait.errors import InvalidInput, ModelMissing
+from gait.joints import blazepose_confidence_to_halpe26, blazepose_to_halpe26
+from gait.video import iter_frames
+
+FrameCallback = Callable[[int, np.ndarray, np.ndarray | None], None]  # (index, BGR frame, Halpe-26 (26, 3) or None)
+
+
+@dataclass
+class Pose2DResult:
+    keypoints: np.ndarray              # (frames, 26, 3) x px, y px, score; NaN x/y and score 0 where no pose
+    scores: np.ndarray                 # (frames,) pose score, 0 where no pose
+    boxes: np.ndarray                  # (frames, 4) x, y, w, h px, NaN where no pose
+    subject: dict                      # which person was analysed and why, with the candidates
+    world: np.ndarray | None = None    # (frames, 33, 4) BlazePose world landmarks x, y, z m and visibility
+    notes: dict = field(default_factory=dict)
+
+
+class Pose2DBackend(Protocol):
+    name: str
+    version: str
+
+    def estimate(self, video: Path, fps: float, on_frame: FrameCallback | None,
+                 should_continue: Callable[[], bool]) -> Pose2DResult: ...
+
+
+class BlazePoseBackend:
+    """BlazePose GHUM full (Bazarevsky et al. 2020, arXiv:2006.10204; Xu et al. 2022, GHUM): the
+    models of the mediapipe 0.10.21 wheel, run with ai-edge-litert and our own pre/post-processing."""
+
+    name = "blazepose-full"
+    version = "mediapipe-0.10.21"
+    detector_file = "blazepose/pose_detection.tflite"
+    landmarker_file = "blazepose/pose_landmark_full.tflite"
+
+    def __init__(self, num_threads: int = 2, min_detection_score: float = 0.5) -> None:
+        from services.pose2d.blazepose import BlazePoseEstimator, BlazePoseModels
+
+        root = models_dir()
+        models = BlazePoseModels(detector=root / self.detector_file, landmarker=root / self.landmarker_file)
+        for path in (models.detector, models.landmarker):
+            if not path.is_file():
+                raise ModelMissing(f"model file {path} is missing: run `gait fetch-assets` (see README)")
+        self.estimator = BlazePoseEstimator(models, num_threads=num_threads, min_detection_score=min_detection_score)
+
+    def estimate(self, video: Path, fps: float, on_frame: FrameCallback | None,
+                 should_continue: Callable[[], bool]) -> Pose2DResult:
+        def forward(index: int, frame: np.ndarray, pose) -> None:
+            on_frame(index, frame, None if pose is None else halpe_from_image_landmarks(pose.image_landmarks))
+
+        pose = self.estimator.estimate(lambda: iter_frames(video), fps, forward if on_frame else None, should_continue)
+        keypoints = halpe_from_image_landmarks(pose.image_landmarks)
+        world = np.concatenate([pose.world_landmarks, pose.image_landmarks[..., 3:4]], axis=-1)
+        subject = {"track_id": pose.subject.track_id, "reason": pose.subject.reason, "candidates": pose.subject.candidates}
+        return Pose2DResult(keypoints=keypoints, scores=pose.pose_score, boxes=pose.boxes, subject=subject, world=world)
+
+
+def halpe_from_image_landmarks(landmarks: np.ndarray) -> np.ndarray:
+    """(..., 33, 5) BlazePose x, y, z, visibility, presence -> (..., 26, 3) Halpe x, y, score."""
+    xy = blazepose_to_halpe26(landmarks[..., :2])
+    score = blazepose_confidence_to_halpe26(np.nan_to_num(landmarks[..., 3] * landmarks[..., 4], nan=0.0))
+    return np.concatenate([xy, score[..., None]], axis=-1).astype(np.float32)
+
+
+BACKENDS: dict[str, type] = {BlazePoseBackend.name: BlazePoseBackend}
+DEFAULT_BACKEND = BlazePoseBackend.name
+
+
+def backend_class(name: str) -> type:
+    try:
+        return BACKENDS[name or DEFAULT_BACKEND]
+    except KeyError:
+        raise InvalidInput(f"unknown pose2d backend {name!r}; available: {', '.join(sorted(BACKENDS))}") from None

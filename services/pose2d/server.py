@@ -1,0 +1,124 @@
+"""Pose2DService: upright video bundle -> the walking subject's 2D keypoints (Halpe-26)."""
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import grpc
+import numpy as np
+
+from gait.artifacts import Bundle, BundleWriter, derive_bundle_key, find_bundle
+from gait.config import ServiceConfig
+from gait.errors import InvalidInput
+from gait.joints import BLAZEPOSE_33, HALPE_26
+from gait.rpc import CallGuard, build_server, outcome, stage_method
+from gait.store import ObjectStore, open_store
+from gait.tables import keypoint_table, write_workbook
+from gait.v1 import stages_pb2, stages_pb2_grpc
+from gait.video import H264Writer
+from services.pose2d.backend import DEFAULT_BACKEND, Pose2DBackend, Pose2DResult, backend_class
+from services.pose2d.outputs import alphapose_results, draw_skeleton, overlay_scale
+
+STAGE = "pose2d"
+STAGE_VERSION = "1"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
+    def __init__(self, store: ObjectStore, num_threads: int, default_backend: str) -> None:
+        self.store = store
+        self.num_threads = num_threads
+        self.default_backend = default_backend or DEFAULT_BACKEND
+        self._backends: dict[tuple[str, float], Pose2DBackend] = {}
+        # Model interpreters are not thread-safe and use all the pod's cores: one estimate at a time.
+        self._lock = threading.Lock()
+
+    def _backend(self, cls: type, min_score: float) -> Pose2DBackend:
+        if (cls.name, min_score) not in self._backends:
+            self._backends[(cls.name, min_score)] = cls(num_threads=self.num_threads, min_detection_score=min_score)
+        return self._backends[(cls.name, min_score)]
+
+    @stage_method(STAGE)
+    def EstimatePose(self, request: stages_pb2.Pose2DRequest, context: grpc.ServicerContext) -> stages_pb2.Pose2DResponse:
+        started = time.perf_counter()
+        video = Bundle.open(self.store, request.video_bundle_key, expected_stage="rotate")
+        min_score = round(float(request.min_detection_score), 4) if request.HasField("min_detection_score") else 0.5
+        if not 0 < min_score < 1:
+            raise InvalidInput(f"min_detection_score must be between 0 and 1 (got {min_score:g})")
+        cls = backend_class(request.backend or self.default_backend)
+        config = {"backend": f"{cls.name}/{cls.version}", "min_detection_score": min_score, "overlay": not request.skip_overlay}
+        key = derive_bundle_key(STAGE, STAGE_VERSION, {"video": video.digest}, config)
+        bundle = find_bundle(self.store, key)
+        cached = bundle is not None
+        if bundle is None:
+            with self._lock:
+                bundle = self._compute(self._backend(cls, min_score), video, key, config, not request.skip_overlay,
+                                       CallGuard(context))
+        meta = bundle.meta
+        return stages_pb2.Pose2DResponse(
+            outcome=outcome(bundle.key, cached, started, config["backend"]), frames=meta["frames"],
+            detection_rate=meta["detection_rate"], subject_track=meta["subject"]["track_id"],
+            subject_reason=meta["subject"]["reason"], frames_per_second=0.0 if cached else meta["frames_per_second"],
+        )
+
+    def _compute(self, backend: Pose2DBackend, video: Bundle, key: str, config: dict, overlay: bool, guard: CallGuard) -> Bundle:
+        info = video.meta
+        fps = float(info["fps"])
+        with tempfile.TemporaryDirectory(prefix="gait-pose2d-in-") as tmp, \
+                BundleWriter(self.store, key, STAGE, {"name": backend.name, "version": backend.version},
+                             {"video": video}, config) as writer:
+            source = video.fetch("upright.mp4", Path(tmp))
+            started = time.perf_counter()
+            if overlay:
+                scale = overlay_scale(info["width"])
+                size = (int(round(info["width"] * scale)), int(round(info["height"] * scale)))
+                with H264Writer(writer.path("overlay.mp4"), *size, fps, crf=23) as video_out:
+                    result = backend.estimate(source, fps, lambda i, f, k: video_out.write(draw_skeleton(f, k, scale)),
+                                              guard.should_continue)
+            else:
+                result = backend.estimate(source, fps, None, guard.should_continue)
+            speed = len(result.keypoints) / max(time.perf_counter() - started, 1e-9)
+            return self._write(writer, result, fps, speed, overlay, info)
+
+    def _write(self, writer: BundleWriter, result: Pose2DResult, fps: float, speed: float, overlay: bool, info: dict) -> Bundle:
+        frames = len(result.keypoints)
+        found = result.scores > 0
+        image = {"units": "px", "axes": {"x": "right in the upright image", "y": "down"}, "fps": fps, "frames": frames,
+                 "width": info["width"], "height": info["height"]}
+        writer.add_json("alphapose-results.json",
+                        alphapose_results(result.keypoints, result.scores, result.boxes, result.subject["track_id"]),
+                        "AlphaPose result format (Halpe-26), the analysed subject only",
+                        {**image, "layout": "halpe26", "joints": list(HALPE_26)})
+        writer.add_npy("keypoints2d.npy", result.keypoints.astype(np.float32),
+                       "the subject's 2D keypoints (frames, 26, 3): x, y, score; NaN where not found",
+                       {**image, "layout": "halpe26", "joints": list(HALPE_26), "channels": ["x", "y", "score"]})
+        if result.world is not None:
+            writer.add_npy("blazepose_world.npy", result.world.astype(np.float32),
+                           "BlazePose world landmarks (frames, 33, 4): x, y, z metres, visibility",
+                           {"units": "m", "fps": fps, "frames": frames, "joints": list(BLAZEPOSE_33),
+                            "channels": ["x", "y", "z", "visibility"],
+                            "axes": {"x": "right", "y": "down", "z": "away from the camera", "origin": "mid-hip"}})
+        write_workbook(writer.path("keypoints2d.xlsx"),
+                       {"keypoints2d": keypoint_table(result.keypoints, HALPE_26, ("x", "y", "score"), fps)},
+                       {"units": "px (x right, y down) in the upright video", "fps": fps, "layout": "Halpe-26",
+                        "backend": f"{writer.backend['name']}/{writer.backend['version']}",
+                        "subject": result.subject["reason"]})
+        writer.add("keypoints2d.xlsx", XLSX, "the subject's 2D keypoints, one row per frame", image)
+        writer.add_json("subject.json", result.subject, "which person was analysed, why, and the other candidates")
+        if overlay:
+            writer.add("overlay.mp4", "video/mp4", "the upright video with the subject's skeleton drawn", {"fps": fps})
+        return writer.commit({
+            "fps": fps, "frames": frames, "width": info["width"], "height": info["height"],
+            "detection_rate": float(found.mean()) if frames else 0.0, "frames_per_second": speed,
+            "subject": {"track_id": result.subject["track_id"], "reason": result.subject["reason"]},
+            "layout": "halpe26", **result.notes,
+        })
+
+
+def create_server(config: ServiceConfig) -> tuple[grpc.Server, int]:
+    servicer = Pose2DServicer(open_store(config.store), config.num_threads, os.environ.get("GAIT_POSE2D_BACKEND", ""))
+    return build_server(config, "Pose2DService",
+                        lambda server: stages_pb2_grpc.add_Pose2DServiceServicer_to_server(servicer, server))

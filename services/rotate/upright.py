@@ -1,0 +1,108 @@
+"""Make a phone video upright and re-encode it as H.264 with constant frame rate.
+
+Phones store portrait video as landscape frames plus a display-matrix rotation that players
+apply. Analysis needs the frames themselves upright, so the rotation is applied to the pixels
+(ffmpeg's transpose filter, with ffmpeg's own auto-rotation off so it is applied exactly once),
+the tag is dropped, and so are audio and container metadata (voices, GPS position, device names
+can identify a patient).
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+from gait.errors import Cancelled, InvalidInput
+from gait.video import VideoInfo, ffmpeg_exe, probe
+
+VALID_ROTATIONS = (0, 90, 180, 270)
+# Clockwise rotation -> ffmpeg filter that applies it.
+_FILTERS = {0: None, 90: "transpose=clock", 180: "hflip,vflip", 270: "transpose=cclock"}
+_FRAME_PROGRESS = re.compile(r"^frame=(\d+)$")
+
+
+@dataclass(frozen=True)
+class UprightVideo:
+    frames: int
+    fps: float
+    width: int
+    height: int
+    rotation_applied_deg: int
+    source_rotation_meta_deg: int
+    source_width: int
+    source_height: int
+    source_codec: str
+    duration_s: float
+
+    def as_meta(self) -> dict:
+        return asdict(self)
+
+
+def choose_rotation(info: VideoInfo, override_deg: int | None) -> int:
+    """The clockwise rotation to apply: the override when given, else the container's tag."""
+    if override_deg is None:
+        return info.rotation_meta_deg
+    if override_deg not in VALID_ROTATIONS:
+        raise InvalidInput(f"rotation_deg must be one of 0, 90, 180, 270 (got {override_deg})")
+    return override_deg
+
+
+def make_upright(
+    source: Path,
+    target: Path,
+    override_deg: int | None = None,
+    preset: str = "veryfast",
+    should_continue: Callable[[], bool] = lambda: True,
+) -> UprightVideo:
+    """Write the upright H.264 video to `target`; InvalidInput for files that are not usable video."""
+    info = probe(source)
+    rotation = choose_rotation(info, override_deg)
+    filters = [f for f in (_FILTERS[rotation], "pad=ceil(iw/2)*2:ceil(ih/2)*2") if f]
+    command = [
+        ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-xerror",
+        "-progress", "pipe:1",
+        # Apply the rotation once, ourselves, and reset the display matrix so players do not rotate again.
+        "-noautorotate", "-display_rotation:v:0", "0", "-i", str(source),
+        "-map", "0:v:0", "-an", "-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1",
+        "-vf", ",".join(filters), "-fps_mode", "cfr", "-r", f"{info.fps:.6f}",
+        "-c:v", "libx264", "-preset", preset, "-crf", "20", "-pix_fmt", "yuv420p",
+        "-movflags", "+faststart", str(target),
+    ]
+    frames_written = _run_ffmpeg(command, should_continue, target)
+    if frames_written == 0:
+        raise InvalidInput("the video has no decodable frames")
+    upright = probe(target)
+    if info.frames > 0 and frames_written < 0.9 * info.frames:
+        target.unlink(missing_ok=True)
+        raise InvalidInput(
+            f"the video is truncated: only {frames_written} of the {info.frames} frames it declares could be decoded"
+        )
+    return UprightVideo(
+        frames=frames_written, fps=upright.fps, width=upright.width, height=upright.height,
+        rotation_applied_deg=rotation, source_rotation_meta_deg=info.rotation_meta_deg,
+        source_width=info.width, source_height=info.height, source_codec=info.codec,
+        duration_s=frames_written / upright.fps,
+    )
+
+
+def _run_ffmpeg(command: list[str], should_continue: Callable[[], bool], target: Path) -> int:
+    """Run ffmpeg, following its progress; returns the number of frames written."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    frames = 0
+    assert process.stdout is not None
+    for line in process.stdout:
+        match = _FRAME_PROGRESS.match(line.strip())
+        if match:
+            frames = int(match.group(1))
+        if not should_continue():
+            process.kill()
+            process.wait()
+            target.unlink(missing_ok=True)
+            raise Cancelled("rotation cancelled: the request's deadline passed")
+    stderr = process.stderr.read() if process.stderr else ""
+    if process.wait() != 0:
+        target.unlink(missing_ok=True)
+        raise InvalidInput(f"the video is corrupt or truncated: decoding stopped with an error after {frames} frames")
+    return frames
