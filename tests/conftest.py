@@ -14,7 +14,7 @@ os.environ.setdefault("GAIT_HOME", str(Path(os.environ.get("PYTEST_TMPDIR", "/tm
 os.environ.setdefault("PREFECT_HOME", str(Path(os.environ["GAIT_HOME"]) / "prefect"))
 
 # Frames of the demo clip where the woman walks across while the man stands on the hut roof.
-SHORT_CLIP_FRAMES = (40, 130)
+SHORT_CLIP_FRAMES = (60, 150)
 
 
 def _require(path: Path) -> Path:
@@ -35,7 +35,7 @@ def model_files() -> dict[str, Path]:
 
 @pytest.fixture(scope="session")
 def short_clip(demo_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """3 s of the demo clip (frames 40-129, full resolution, H.264): the walker plus bystanders."""
+    """3 s of the demo clip (frames 60-149, full resolution, H.264): the walker plus bystanders."""
     from gait.video import H264Writer, iter_frames, probe
 
     info = probe(demo_clip)

@@ -63,7 +63,7 @@ def _filter_column(signal: np.ndarray, sos: np.ndarray, max_gap: int) -> np.ndar
     bridged = _bridge_short_gaps(signal, max_gap)
     out = np.full_like(signal, np.nan)
     min_length = 3 * (2 * len(sos) + 1)
-    for start, stop in _finite_runs(bridged):
+    for start, stop in finite_runs(bridged):
         if stop - start > min_length:
             out[start:stop] = sosfiltfilt(sos, bridged[start:stop])
         else:
@@ -79,13 +79,13 @@ def _bridge_short_gaps(signal: np.ndarray, max_gap: int) -> np.ndarray:
     if missing.all() or not missing.any():
         return out
     index = np.arange(len(signal))
-    for start, stop in _finite_runs(np.where(missing, 0.0, np.nan)):  # runs of missing samples
+    for start, stop in finite_runs(np.where(missing, 0.0, np.nan)):  # runs of missing samples
         if start > 0 and stop < len(signal) and stop - start <= max_gap:
             out[start:stop] = np.interp(index[start:stop], index[~missing], signal[~missing])
     return out
 
 
-def _finite_runs(signal: np.ndarray) -> list[tuple[int, int]]:
+def finite_runs(signal: np.ndarray) -> list[tuple[int, int]]:
     """[start, stop) index ranges where `signal` is finite."""
     finite = np.concatenate([[False], np.isfinite(signal), [False]])
     edges = np.flatnonzero(np.diff(finite.astype(np.int8)))

@@ -5,6 +5,7 @@ import time
 
 import grpc
 import numpy as np
+from scipy.signal import detrend
 
 from gait.artifacts import Bundle, BundleWriter, derive_bundle_key, find_bundle
 from gait.config import ServiceConfig
@@ -14,7 +15,7 @@ from gait.rpc import build_server, outcome, stage_method
 from gait.store import ObjectStore, open_store
 from gait.tables import keypoint_table, write_workbook
 from gait.v1 import stages_pb2, stages_pb2_grpc
-from services.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass
+from services.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass, finite_runs
 from services.analysis.plots import plot_trajectories
 
 STAGE = "analysis"
@@ -42,15 +43,20 @@ def foot_trajectories_3d(h36m: np.ndarray, feet: np.ndarray) -> np.ndarray:
 
 
 def high_frequency_power_ratio(raw: np.ndarray, filtered: np.ndarray, fps: float, above_hz: float) -> float:
-    """Power above `above_hz` in the filtered signal relative to the raw one (finite frames only)."""
-    keep = np.isfinite(raw).all(axis=(1, 2)) & np.isfinite(filtered).all(axis=(1, 2))
-    if keep.sum() < 8:
+    """Power above `above_hz` in the filtered signal relative to the raw one, over the longest run
+    of frames where both are finite (linear trend removed and a Hann window applied, so walking
+    across the image does not leak into high frequencies)."""
+    finite = np.isfinite(raw).all(axis=(1, 2)) & np.isfinite(filtered).all(axis=(1, 2))
+    runs = finite_runs(np.where(finite, 0.0, np.nan))
+    if not runs or max(stop - start for start, stop in runs) < 16:
         return float("nan")
-    freqs = np.fft.rfftfreq(int(keep.sum()), d=1 / fps)
+    start, stop = max(runs, key=lambda run: run[1] - run[0])
+    freqs = np.fft.rfftfreq(stop - start, d=1 / fps)
+    window = np.hanning(stop - start)[:, None, None]
 
     def power(x: np.ndarray) -> float:
-        x = x[keep] - x[keep].mean(axis=0)
-        return float((np.abs(np.fft.rfft(x, axis=0)) ** 2)[freqs > above_hz].sum())
+        spectrum = np.fft.rfft(detrend(x[start:stop], axis=0) * window, axis=0)
+        return float((np.abs(spectrum) ** 2)[freqs > above_hz].sum())
 
     raw_power = power(raw)
     return power(filtered) / raw_power if raw_power > 0 else float("nan")

@@ -12,7 +12,7 @@ from typing import Callable, Protocol
 import numpy as np
 
 from gait.config import models_dir
-from gait.errors import InvalidInput, ModelMissing
+from gait.errors import Cancelled, InvalidInput, ModelMissing
 from gait.joints import blazepose_confidence_to_halpe26, blazepose_to_halpe26
 from gait.video import iter_frames
 
@@ -59,9 +59,16 @@ class BlazePoseBackend:
     def estimate(self, video: Path, fps: float, on_frame: FrameCallback | None,
                  should_continue: Callable[[], bool]) -> Pose2DResult:
         def forward(index: int, frame: np.ndarray, pose) -> None:
-            on_frame(index, frame, None if pose is None else halpe_from_image_landmarks(pose.image_landmarks))
+            on_frame(index, frame, None if pose is None else halpe_from_image_landmarks(pose.image_landmarks[:33]))
 
-        pose = self.estimator.estimate(lambda: iter_frames(video), fps, forward if on_frame else None, should_continue)
+        from services.pose2d.blazepose import EstimationCancelled, NoPersonFound
+
+        try:
+            pose = self.estimator.estimate(lambda: iter_frames(video), fps, forward if on_frame else None, should_continue)
+        except NoPersonFound as exc:
+            raise InvalidInput(str(exc)) from None
+        except EstimationCancelled:
+            raise Cancelled("pose estimation cancelled: the request's deadline passed") from None
         keypoints = halpe_from_image_landmarks(pose.image_landmarks)
         world = np.concatenate([pose.world_landmarks, pose.image_landmarks[..., 3:4]], axis=-1)
         subject = {"track_id": pose.subject.track_id, "reason": pose.subject.reason, "candidates": pose.subject.candidates}

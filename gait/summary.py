@@ -1,0 +1,26 @@
+"""The short summary `gait run` prints when it is done, from the bundles' manifests."""
+from __future__ import annotations
+
+from gait.artifacts import Bundle
+from gait.store.base import ObjectStore
+
+
+def summarize(store: ObjectStore, bundle_keys: dict[str, str]) -> list[str]:
+    """One line per stage with the figures a user checks first."""
+    lines = []
+    for stage in ("rotate", "pose2d", "lift3d", "analysis"):
+        if stage not in bundle_keys:
+            continue
+        meta = Bundle.open(store, bundle_keys[stage], expected_stage=stage).meta
+        if stage == "rotate":
+            text = (f"{meta['frames']} frames, {meta['fps']:g} fps, {meta['width']}x{meta['height']}, "
+                    f"rotated {meta['rotation_applied_deg']} deg")
+        elif stage == "pose2d":
+            text = f"subject found in {meta['detection_rate']:.0%} of frames; {meta['subject']['reason']}"
+        elif stage == "lift3d":
+            text = f"3D pose in {meta['valid_fraction']:.0%} of frames ({meta['backend']}, {meta['units']})"
+        else:
+            text = (f"Butterworth {meta['cutoff_hz']:g} Hz order {meta['order']}: high-frequency power "
+                    f"of the 2D foot trajectories down to {meta['high_frequency_power_ratio_2d']:.1%}")
+        lines.append(f"{stage:>9}  {text}")
+    return lines
