@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 GAIT := $(VENV)/bin/gait
 
-.PHONY: setup demo test stack clean-output
+.PHONY: setup demo test stack bench clean-output
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,3 +27,6 @@ stack: setup
 
 clean-output:
 	rm -rf output
+
+bench: setup
+	$(PY) benchmarks/run.py

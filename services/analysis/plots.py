@@ -36,10 +36,13 @@ def plot_trajectories(
             panel.plot(time_s, raw[:, joint_index, axis_index], color=colour, alpha=0.3, lw=0.8, ls=style)
             panel.plot(time_s, filtered[:, joint_index, axis_index], color=colour, lw=1.6, ls=style,
                        label=name.replace("_", " "))
+        if axis_label == "y":  # image and camera y point down: draw up as up
+            panel.invert_yaxis()
+            axis_label = "y, down"
         panel.set_ylabel(f"{axis_label} ({unit})")
         panel.grid(alpha=0.25)
-    panels[0, 0].set_title(title)
-    panels[0, 0].legend(ncol=3, fontsize=7, frameon=False, loc="upper right")
+    panels[0, 0].set_title(title, pad=24)
+    panels[0, 0].legend(ncol=6, fontsize=7, frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0))
     panels[-1, 0].set_xlabel("time (s)   thin: raw, bold: filtered")
     figure.tight_layout()
     figure.savefig(path, dpi=120)

@@ -36,7 +36,7 @@ def overlay_scale(width: int, max_width: int = 960) -> float:
 
 def draw_skeleton(frame: np.ndarray, keypoints: np.ndarray | None, scale: float) -> np.ndarray:
     """Resize `frame` by `scale` and draw the Halpe-26 skeleton (left red, right blue, centre green)."""
-    canvas = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale != 1 else frame.copy()
+    canvas = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR) if scale != 1 else frame.copy()
     if keypoints is None:
         return canvas
     points = keypoints[:, :2] * scale
