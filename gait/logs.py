@@ -9,6 +9,7 @@ import json
 import logging
 import sys
 import time
+from pathlib import Path
 
 _STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
@@ -29,14 +30,19 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def configure_logging(level: str = "INFO", stream=sys.stderr) -> None:
-    """Route the root logger to `stream` as JSON lines (idempotent)."""
+def configure_logging(level: str = "INFO", stream=sys.stderr, path: Path | None = None) -> None:
+    """Route the root logger as JSON lines to `path` (appended) if given, else to `stream` (idempotent)."""
     root = logging.getLogger()
     root.setLevel(level.upper())
     for handler in list(root.handlers):
         if getattr(handler, "_gait", False):
             root.removeHandler(handler)
-    handler = logging.StreamHandler(stream)
+            handler.close()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
+    else:
+        handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
     handler._gait = True  # type: ignore[attr-defined]
     root.addHandler(handler)

@@ -2,15 +2,20 @@
 wheel with libx264) to write H.264, which every player and browser reads."""
 from __future__ import annotations
 
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-import cv2
-import numpy as np
+# FFmpeg inside OpenCV prints its own complaints ("moov atom not found") to stderr; our errors say
+# it better. Set OPENCV_FFMPEG_LOGLEVEL yourself to see them (e.g. 24 for warnings).
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
-from gait.errors import InvalidInput
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from gait.errors import InvalidInput  # noqa: E402
 
 
 def ffmpeg_exe() -> str:

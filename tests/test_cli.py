@@ -1,0 +1,63 @@
+"""The `gait` command as a user meets it: exit codes, one-line errors, the outputs of a real run."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+GAIT = [sys.executable, "-m", "gait.cli"]
+
+
+def _gait(*args: str, home: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "GAIT_HOME": str(home)}
+    env.pop("PREFECT_HOME", None)
+    env.pop("PREFECT_API_URL", None)
+    return subprocess.run([*GAIT, *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("gait-home")
+
+
+def test_missing_video_is_one_line_and_exit_2(home, tmp_path):
+    result = _gait("run", str(tmp_path / "nothing.mp4"), "--out", str(tmp_path / "out"), home=home)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "gait: error: the video file does not exist or is not a file"
+
+
+def test_not_a_video_is_one_line_and_exit_2(home, tmp_path):
+    notes = tmp_path / "notes.mp4"
+    notes.write_text("not a video\n" * 100)
+    result = _gait("run", str(notes), "--out", str(tmp_path / "out"), home=home)
+    assert result.returncode == 2, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("gait: error: ") and "not a readable video" in last
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_option_is_a_usage_error(home, tmp_path):
+    result = _gait("run", "x.mp4", "--out", str(tmp_path), "--rotation", "45", home=home)
+    assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_run_writes_every_output(home, short_clip, tmp_path):
+    out = tmp_path / "out"
+    result = _gait("run", str(short_clip), "--out", str(out), home=home)
+    assert result.returncode == 0, result.stderr
+    assert "[3/6] pose2d done" in result.stderr and "outputs in" in result.stderr
+    expected = ["video/upright.mp4", "alphapose-results/alphapose-results.json", "alphapose-results/keypoints2d.xlsx",
+                "alphapose-results/overlay.mp4", "results/X3D.npy", "results/keypoints3d.xlsx",
+                "analysis/trajectories.xlsx", "analysis/ankle_trajectories_2d.png", "manifests/pose2d.json"]
+    for name in expected:
+        assert (out / name).is_file(), name
+    assert np.load(out / "results" / "X3D.npy").shape == (90, 17, 3)
+    manifest = json.loads((out / "manifests" / "pose2d.json").read_text())
+    assert str(short_clip.name) not in json.dumps(manifest), "the clinic's file name leaked into a manifest"
+    again = _gait("run", str(short_clip), "--out", str(tmp_path / "again"), home=home)
+    assert again.returncode == 0 and again.stderr.count("(cached)") >= 4, again.stderr
