@@ -14,7 +14,7 @@ import numpy as np
 from gait.config import models_dir
 from gait.errors import Cancelled, InvalidInput, ModelMissing
 from gait.joints import blazepose_confidence_to_halpe26, blazepose_to_halpe26
-from gait.video import iter_frames
+from gait.video import iter_frames, probe
 
 FrameCallback = Callable[[int, np.ndarray, np.ndarray | None], None]  # (index, BGR frame, Halpe-26 (26, 3) or None)
 
@@ -34,7 +34,8 @@ class Pose2DBackend(Protocol):
     version: str
 
     def estimate(self, video: Path, fps: float, on_frame: FrameCallback | None,
-                 should_continue: Callable[[], bool]) -> Pose2DResult: ...
+                 should_continue: Callable[[], bool], proxy: Path | None = None) -> Pose2DResult:
+        """`proxy`: the same frames smaller (RotateService writes one), for finding people cheaply."""
 
 
 class BlazePoseBackend:
@@ -57,14 +58,19 @@ class BlazePoseBackend:
         self.estimator = BlazePoseEstimator(models, num_threads=num_threads, min_detection_score=min_detection_score)
 
     def estimate(self, video: Path, fps: float, on_frame: FrameCallback | None,
-                 should_continue: Callable[[], bool]) -> Pose2DResult:
+                 should_continue: Callable[[], bool], proxy: Path | None = None) -> Pose2DResult:
         def forward(index: int, frame: np.ndarray, pose) -> None:
             on_frame(index, frame, None if pose is None else halpe_from_image_landmarks(pose.image_landmarks[:33]))
 
         from services.pose2d.blazepose import EstimationCancelled, NoPersonFound
 
         try:
-            pose = self.estimator.estimate(lambda: iter_frames(video), fps, forward if on_frame else None, should_continue)
+            scale = probe(video).width / probe(proxy).width if proxy is not None else 1.0
+            pose = self.estimator.estimate(
+                lambda: iter_frames(video), fps, forward if on_frame else None, should_continue,
+                open_detection_frames=(lambda: iter_frames(proxy)) if proxy is not None else None,
+                detection_scale=scale,
+            )
         except NoPersonFound as exc:
             raise InvalidInput(str(exc)) from None
         except EstimationCancelled:

@@ -71,15 +71,16 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
                 BundleWriter(self.store, key, STAGE, {"name": backend.name, "version": backend.version},
                              {"video": video}, config) as writer:
             source = video.fetch("upright.mp4", Path(tmp))
+            proxy = video.fetch("proxy.mp4", Path(tmp))
             started = time.perf_counter()
             if overlay:
                 scale = overlay_scale(info["width"])
                 size = (int(round(info["width"] * scale)), int(round(info["height"] * scale)))
                 with H264Writer(writer.path("overlay.mp4"), *size, fps, crf=23) as video_out:
                     result = backend.estimate(source, fps, lambda i, f, k: video_out.write(draw_skeleton(f, k, scale)),
-                                              guard.should_continue)
+                                              guard.should_continue, proxy)
             else:
-                result = backend.estimate(source, fps, None, guard.should_continue)
+                result = backend.estimate(source, fps, None, guard.should_continue, proxy)
             speed = len(result.keypoints) / max(time.perf_counter() - started, 1e-9)
             return self._write(writer, result, fps, speed, overlay, info)
 

@@ -14,10 +14,10 @@ from gait.ingest import VIDEO_STAGE
 from gait.rpc import CallGuard, build_server, outcome, stage_method
 from gait.store import ObjectStore, open_store
 from gait.v1 import stages_pb2, stages_pb2_grpc
-from services.rotate.upright import make_upright
+from services.rotate.upright import PROXY_LONG_SIDE, make_upright
 
 STAGE = "rotate"
-STAGE_VERSION = "1"
+STAGE_VERSION = "2"
 BACKEND = "ffmpeg-libx264"
 
 
@@ -49,10 +49,13 @@ class RotateServicer(stages_pb2_grpc.RotateServiceServicer):
             video = source.fetch(source.meta["source_file"], Path(tmp))
             with BundleWriter(self.store, key, STAGE, {"name": BACKEND, "version": STAGE_VERSION},
                               {"video": source}, config) as writer:
-                upright = make_upright(video, writer.path("upright.mp4"), override, self.preset, guard.should_continue)
+                upright = make_upright(video, writer.path("upright.mp4"), writer.path("proxy.mp4"), override, self.preset,
+                                       guard.should_continue)
                 meta = upright.as_meta()
                 writer.add("upright.mp4", "video/mp4", "the video with its frames upright, H.264, constant frame rate, no audio or metadata",
                            {"fps": upright.fps, "frames": upright.frames, "width": upright.width, "height": upright.height})
+                writer.add("proxy.mp4", "video/mp4", "the same frames at most 640 px on their long side, for person detection",
+                           {"fps": upright.fps, "frames": upright.frames, "long_side_px": PROXY_LONG_SIDE})
                 writer.add_json("video.json", meta, "facts about the upright video and the rotation applied",
                                 {"units": {"fps": "1/s", "duration_s": "s", "rotation": "degrees clockwise"}})
                 return writer.commit(meta)

@@ -49,33 +49,43 @@ def choose_rotation(info: VideoInfo, override_deg: int | None) -> int:
     return override_deg
 
 
+PROXY_LONG_SIDE = 640
+
+
 def make_upright(
     source: Path,
     target: Path,
+    proxy: Path,
     override_deg: int | None = None,
     preset: str = "veryfast",
     should_continue: Callable[[], bool] = lambda: True,
 ) -> UprightVideo:
-    """Write the upright H.264 video to `target`; InvalidInput for files that are not usable video."""
+    """Write the upright H.264 video to `target`, and to `proxy` the same frames at most 640 px on
+    their long side (what person detection needs, about 15 times cheaper to decode than a phone's
+    full-HD frames). InvalidInput for files that are not usable video."""
     info = probe(source)
     rotation = choose_rotation(info, override_deg)
-    filters = [f for f in (_FILTERS[rotation], "pad=ceil(iw/2)*2:ceil(ih/2)*2") if f]
+    upright = ",".join(f for f in (_FILTERS[rotation], "pad=ceil(iw/2)*2:ceil(ih/2)*2") if f)
+    small = (f"scale='if(gte(iw,ih),{PROXY_LONG_SIDE},-2)':'if(gte(iw,ih),-2,{PROXY_LONG_SIDE})'")
+    frames_in_step = ["-fps_mode", "cfr", "-r", f"{info.fps:.6f}", "-pix_fmt", "yuv420p", "-c:v", "libx264"]
     command = [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-xerror",
         "-progress", "pipe:1",
         # Apply the rotation once, ourselves, and reset the display matrix so players do not rotate again.
         "-noautorotate", "-display_rotation:v:0", "0", "-i", str(source),
-        "-map", "0:v:0", "-an", "-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1",
-        "-vf", ",".join(filters), "-fps_mode", "cfr", "-r", f"{info.fps:.6f}",
-        "-c:v", "libx264", "-preset", preset, "-crf", "20", "-pix_fmt", "yuv420p",
-        "-movflags", "+faststart", str(target),
+        "-filter_complex", f"[0:v:0]{upright},split=2[full][small];[small]{small}[proxy]",
+        "-map", "[full]", "-an", "-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1", *frames_in_step,
+        "-preset", preset, "-crf", "20", "-movflags", "+faststart", str(target),
+        "-map", "[proxy]", "-an", "-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1", *frames_in_step,
+        "-preset", "ultrafast", "-crf", "23", str(proxy),
     ]
-    frames_written = _run_ffmpeg(command, should_continue, target)
+    frames_written = _run_ffmpeg(command, should_continue, (target, proxy))
     if frames_written == 0:
         raise InvalidInput("the video has no decodable frames")
     upright = probe(target)
     if info.frames > 0 and frames_written < 0.9 * info.frames:
         target.unlink(missing_ok=True)
+        proxy.unlink(missing_ok=True)
         raise InvalidInput(
             f"the video is truncated: only {frames_written} of the {info.frames} frames it declares could be decoded"
         )
@@ -87,8 +97,9 @@ def make_upright(
     )
 
 
-def _run_ffmpeg(command: list[str], should_continue: Callable[[], bool], target: Path) -> int:
-    """Run ffmpeg, following its progress; returns the number of frames written."""
+def _run_ffmpeg(command: list[str], should_continue: Callable[[], bool], outputs: tuple[Path, ...]) -> int:
+    """Run ffmpeg, following its progress; returns the number of frames written. On failure the
+    outputs are removed."""
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     frames = 0
     assert process.stdout is not None
@@ -99,10 +110,15 @@ def _run_ffmpeg(command: list[str], should_continue: Callable[[], bool], target:
         if not should_continue():
             process.kill()
             process.wait()
-            target.unlink(missing_ok=True)
+            _remove(outputs)
             raise Cancelled("rotation cancelled: the request's deadline passed")
     stderr = process.stderr.read() if process.stderr else ""
     if process.wait() != 0:
-        target.unlink(missing_ok=True)
+        _remove(outputs)
         raise InvalidInput(f"the video is corrupt or truncated: decoding stopped with an error after {frames} frames")
     return frames
+
+
+def _remove(paths: tuple[Path, ...]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)

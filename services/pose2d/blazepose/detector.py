@@ -28,6 +28,9 @@ class Detection:
     def hip(self) -> np.ndarray:
         return self.keypoints[0]
 
+    def scaled(self, factor: float) -> Detection:
+        return Detection(self.score, self.box * factor, self.keypoints * factor)
+
     @property
     def body_size(self) -> float:
         """2 x mid-hip to scale-point distance: about the person's height in pixels."""
@@ -68,7 +71,7 @@ class PoseDetector:
         height, width = image_bgr.shape[:2]
         scale = INPUT_SIZE / max(height, width)
         new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
-        resized = cv2.resize(image_bgr, (new_w, new_h), interpolation=cv2.INTER_AREA)
+        resized = cv2.resize(image_bgr, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
         pad_x, pad_y = (INPUT_SIZE - new_w) / 2, (INPUT_SIZE - new_h) / 2
         canvas = np.zeros((INPUT_SIZE, INPUT_SIZE, 3), np.uint8)
         top, left = int(pad_y), int(pad_x)

@@ -21,6 +21,7 @@ from services.pose2d.blazepose.roi import Roi
 from services.pose2d.blazepose.tracking import Candidate, Track, link_tracks, rank_walkers
 
 DRIFT_BODY = 0.35  # re-seed when the tracked hip centre is this far (body sizes) from the detection
+DETECTIONS_PER_S = 15.0  # pass 1 runs the detector at about this rate (every 2nd frame at 30 fps)
 
 
 class NoPersonFound(Exception):
@@ -98,12 +99,18 @@ class BlazePoseEstimator:
         fps: float,
         on_frame: Callable[[int, np.ndarray, FramePose | None], None] | None = None,
         should_continue: Callable[[], bool] = lambda: True,
+        open_detection_frames: Callable[[], Iterator[np.ndarray]] | None = None,
+        detection_scale: float = 1.0,
     ) -> SubjectPose:
-        detections = []
-        for frame in prefetched(open_frames()):
+        """`open_detection_frames` may give the same frames smaller (a proxy video), whose
+        coordinates times `detection_scale` are those of `open_frames`; pass 1 then decodes those."""
+        every = max(1, int(round(fps / DETECTIONS_PER_S)))
+        detections: list[list[Detection]] = []
+        for index, frame in enumerate(prefetched((open_detection_frames or open_frames)())):
             if not should_continue():
                 raise EstimationCancelled()
-            detections.append(self.detector.detect(frame))
+            found = self.detector.detect(frame) if index % every == 0 else []
+            detections.append([d.scaled(detection_scale) for d in found] if detection_scale != 1 else found)
         tracks = link_tracks(detections, fps)
         if not tracks:
             raise NoPersonFound(f"no person was detected in any of the {len(detections)} frames")
