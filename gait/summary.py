@@ -22,5 +22,8 @@ def summarize(store: ObjectStore, bundle_keys: dict[str, str]) -> list[str]:
         else:
             text = (f"Butterworth {meta['cutoff_hz']:g} Hz order {meta['order']}: high-frequency power "
                     f"of the 2D foot trajectories down to {meta['high_frequency_power_ratio_2d']:.1%}")
+            cadence = meta.get("temporal_parameters", {}).get("cadence_steps_per_min")
+            if cadence:
+                text += f"; cadence {cadence['mean']:.0f} steps/min from {cadence['n']} steps"
         lines.append(f"{stage:>9}  {text}")
     return lines

@@ -5,6 +5,7 @@ import time
 
 import grpc
 import numpy as np
+import pandas as pd
 from scipy.signal import detrend
 
 from gait.artifacts import Bundle, BundleWriter, derive_bundle_key, find_bundle
@@ -15,16 +16,19 @@ from gait.rpc import build_server, outcome, stage_method
 from gait.store import ObjectStore, open_store
 from gait.tables import keypoint_table, write_workbook
 from gait.v1 import stages_pb2, stages_pb2_grpc
+from services.analysis.events import EVENT_COLUMNS, ZeniEventDetector, walking_direction
 from services.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass, finite_runs
+from services.analysis.spatiotemporal import steps_table, summary
 from services.analysis.plots import plot_trajectories
 
 STAGE = "analysis"
-STAGE_VERSION = "1"
+STAGE_VERSION = "3"
 BACKEND = "butterworth-zero-phase"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FOOT_JOINTS_2D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_big_toe", "right_big_toe")
 FOOT_JOINTS_3D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_toe", "right_toe")
 MIN_KEYPOINT_SCORE = 0.3  # 2D points below this confidence count as missing
+CAMERA_UP = np.array([0.0, -1.0, 0.0])  # the 3D keypoints' y axis points down
 
 
 def foot_trajectories_2d(keypoints2d: np.ndarray) -> np.ndarray:
@@ -40,6 +44,20 @@ def foot_trajectories_3d(h36m: np.ndarray, feet: np.ndarray) -> np.ndarray:
     ankles = h36m[:, [H36M_17.index("left_ankle"), H36M_17.index("right_ankle")]]
     order = [FOOT_POINTS.index(n) for n in ("left_heel", "right_heel", "left_toe", "right_toe")]
     return np.concatenate([ankles, feet[:, order]], axis=1).astype(np.float64)
+
+
+def gait_events(filtered3d: np.ndarray, fps: float) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Heel strikes and toe offs (Zeni et al. 2008) on the pelvis-relative 3D feet, the steps
+    they delimit and the temporal parameters; empty tables when no walking is found."""
+    positions = {name: filtered3d[:, i] for i, name in enumerate(FOOT_JOINTS_3D)}
+    positions["pelvis"] = np.zeros_like(filtered3d[:, 0])
+    try:
+        forward = walking_direction(positions, CAMERA_UP)
+    except InvalidInput:
+        return pd.DataFrame(columns=EVENT_COLUMNS), steps_table(pd.DataFrame(columns=EVENT_COLUMNS)), {}
+    events = ZeniEventDetector().detect(positions, fps, forward).events_
+    steps = steps_table(events)
+    return events, steps, summary(steps)
 
 
 def high_frequency_power_ratio(raw: np.ndarray, filtered: np.ndarray, fps: float, above_hz: float) -> float:
@@ -95,6 +113,7 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
         raw2d = foot_trajectories_2d(pose2d.read_npy("keypoints2d.npy"))
         raw3d = foot_trajectories_3d(lift3d.read_npy("X3D.npy"), lift3d.read_npy("feet3d.npy"))
         filtered2d, filtered3d = lowpass.filter(raw2d, fps), lowpass.filter(raw3d, fps)
+        events, steps, parameters = gait_events(filtered3d, fps)
         time_s = np.arange(len(raw2d)) / fps
         meta = {
             "fps": fps, "frames": len(raw2d), "cutoff_hz": lowpass.cutoff_hz, "order": lowpass.order,
@@ -103,6 +122,9 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
             "high_frequency_power_ratio_3d": high_frequency_power_ratio(raw3d, filtered3d, fps, lowpass.cutoff_hz),
             "axes_2d": {"x": "right in the image (px)", "y": "down in the image (px)"},
             "axes_3d": lift3d.file_meta("X3D.npy").get("axes", {}),
+            "events_method": "Zeni et al. 2008 (foot relative to pelvis along the walking direction), 3D",
+            "events": int(len(events)),
+            "temporal_parameters": parameters,
         }
         with BundleWriter(self.store, key, STAGE, {"name": BACKEND, "version": STAGE_VERSION},
                           {"pose2d": pose2d, "lift3d": lift3d}, config) as writer:
@@ -122,14 +144,20 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
                 "filtered_2d_px": keypoint_table(filtered2d, FOOT_JOINTS_2D, ("x", "y"), fps),
                 "raw_3d_m": keypoint_table(raw3d, FOOT_JOINTS_3D, ("x", "y", "z"), fps),
                 "filtered_3d_m": keypoint_table(filtered3d, FOOT_JOINTS_3D, ("x", "y", "z"), fps),
+                "events": events,
+                "steps": steps,
             }
             notes = {"filter": f"Butterworth low-pass, order {lowpass.order}, cutoff {lowpass.cutoff_hz:g} Hz, "
                                "zero-phase (forwards and backwards)", "fps": fps,
                      "gaps": f"dropouts up to {lowpass.max_gap_s:g} s bridged by linear interpolation, longer ones left empty",
                      **{f"2D axis {k}": v for k, v in meta["axes_2d"].items()},
-                     **{f"3D axis {k}": v for k, v in meta["axes_3d"].items()}}
+                     **{f"3D axis {k}": v for k, v in meta["axes_3d"].items()},
+                     "events": meta["events_method"]}
             write_workbook(writer.path("trajectories.xlsx"), sheets, notes)
             writer.add("trajectories.xlsx", XLSX, "raw and filtered foot trajectories, 2D and 3D", {"fps": fps})
+            events.to_csv(writer.path("events.csv"), index=False, float_format="%.4f")
+            writer.add("events.csv", "text/csv", "heel strikes and toe offs per side (Zeni et al. 2008)",
+                       {"columns": list(events.columns), "units": {"time_s": "s", "confidence": "0-1"}})
             writer.add_json("analysis.json", meta, "filter settings and summary figures")
             return writer.commit(meta)
 
