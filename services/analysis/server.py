@@ -5,7 +5,6 @@ import time
 
 import grpc
 import numpy as np
-import pandas as pd
 from scipy.signal import detrend
 
 from gait.artifacts import Bundle, BundleWriter, derive_bundle_key, find_bundle
@@ -16,13 +15,13 @@ from gait.rpc import build_server, outcome, stage_method
 from gait.store import ObjectStore, open_store
 from gait.tables import keypoint_table, write_workbook
 from gait.v1 import stages_pb2, stages_pb2_grpc
-from services.analysis.events import EVENT_COLUMNS, ZeniEventDetector, walking_direction
 from services.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass, finite_runs
-from services.analysis.spatiotemporal import steps_table, summary
+from services.analysis.gait_analysis import EVENTS_METHOD, analyse
+from services.analysis.trajectories import Trajectories
 from services.analysis.plots import plot_trajectories
 
 STAGE = "analysis"
-STAGE_VERSION = "3"
+STAGE_VERSION = "4"
 BACKEND = "butterworth-zero-phase"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FOOT_JOINTS_2D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_big_toe", "right_big_toe")
@@ -46,18 +45,11 @@ def foot_trajectories_3d(h36m: np.ndarray, feet: np.ndarray) -> np.ndarray:
     return np.concatenate([ankles, feet[:, order]], axis=1).astype(np.float64)
 
 
-def gait_events(filtered3d: np.ndarray, fps: float) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """Heel strikes and toe offs (Zeni et al. 2008) on the pelvis-relative 3D feet, the steps
-    they delimit and the temporal parameters; empty tables when no walking is found."""
-    positions = {name: filtered3d[:, i] for i, name in enumerate(FOOT_JOINTS_3D)}
-    positions["pelvis"] = np.zeros_like(filtered3d[:, 0])
-    try:
-        forward = walking_direction(positions, CAMERA_UP)
-    except InvalidInput:
-        return pd.DataFrame(columns=EVENT_COLUMNS), steps_table(pd.DataFrame(columns=EVENT_COLUMNS)), {}
-    events = ZeniEventDetector().detect(positions, fps, forward).events_
-    steps = steps_table(events)
-    return events, steps, summary(steps)
+def keypoint_trajectories(feet3d: np.ndarray, fps: float) -> Trajectories:
+    """The pipeline's pelvis-relative 3D feet as Trajectories (the pelvis is the origin)."""
+    positions = {name: feet3d[:, i] for i, name in enumerate(FOOT_JOINTS_3D)}
+    positions["pelvis"] = np.zeros_like(feet3d[:, 0])
+    return Trajectories(positions, fps, CAMERA_UP, "3D keypoints (pelvis-relative)")
 
 
 def high_frequency_power_ratio(raw: np.ndarray, filtered: np.ndarray, fps: float, above_hz: float) -> float:
@@ -112,8 +104,10 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
     def _compute(self, pose2d: Bundle, lift3d: Bundle, lowpass: ButterworthLowPass, fps: float, key: str, config: dict) -> Bundle:
         raw2d = foot_trajectories_2d(pose2d.read_npy("keypoints2d.npy"))
         raw3d = foot_trajectories_3d(lift3d.read_npy("X3D.npy"), lift3d.read_npy("feet3d.npy"))
-        filtered2d, filtered3d = lowpass.filter(raw2d, fps), lowpass.filter(raw3d, fps)
-        events, steps, parameters = gait_events(filtered3d, fps)
+        filtered2d = lowpass.filter(raw2d, fps)
+        gait = analyse(keypoint_trajectories(raw3d, fps), lowpass)
+        filtered3d = np.stack([gait.filtered[name] for name in FOOT_JOINTS_3D], axis=1)
+        events, steps, parameters = gait.events, gait.steps, gait.parameters
         time_s = np.arange(len(raw2d)) / fps
         meta = {
             "fps": fps, "frames": len(raw2d), "cutoff_hz": lowpass.cutoff_hz, "order": lowpass.order,
@@ -122,7 +116,8 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
             "high_frequency_power_ratio_3d": high_frequency_power_ratio(raw3d, filtered3d, fps, lowpass.cutoff_hz),
             "axes_2d": {"x": "right in the image (px)", "y": "down in the image (px)"},
             "axes_3d": lift3d.file_meta("X3D.npy").get("axes", {}),
-            "events_method": "Zeni et al. 2008 (foot relative to pelvis along the walking direction), 3D",
+            "events_method": EVENTS_METHOD + ", on the 3D keypoints",
+            "warnings": gait.warnings,
             "events": int(len(events)),
             "temporal_parameters": parameters,
         }

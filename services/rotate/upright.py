@@ -112,7 +112,8 @@ def _run_ffmpeg(command: list[str], should_continue: Callable[[], bool], outputs
             process.wait()
             _remove(outputs)
             raise Cancelled("rotation cancelled: the request's deadline passed")
-    stderr = process.stderr.read() if process.stderr else ""
+    if process.stderr:
+        process.stderr.read()  # drained; -loglevel error keeps it short
     if process.wait() != 0:
         _remove(outputs)
         raise InvalidInput(f"the video is corrupt or truncated: decoding stopped with an error after {frames} frames")

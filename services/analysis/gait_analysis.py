@@ -1,0 +1,57 @@
+"""Gait analysis of named 3D trajectories: filtering, walking direction, events, steps and
+temporal parameters. The analysis service runs it on the pipeline's keypoints and `gait analyze`
+on a lab's motion-capture file."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from gait.errors import InvalidInput
+from services.analysis.events import EVENT_COLUMNS, ZeniEventDetector, walking_direction
+from services.analysis.filtering import ButterworthLowPass
+from services.analysis.spatiotemporal import steps_table, summary
+from services.analysis.trajectories import Trajectories
+
+MIN_STEPS = 4  # fewer steps than this: parameters are reported but flagged
+EVENTS_METHOD = "Zeni, Richards & Higginson 2008 (foot relative to pelvis along the walking direction)"
+
+
+@dataclass
+class GaitAnalysis:
+    filtered: dict[str, np.ndarray]
+    forward: np.ndarray | None
+    events: pd.DataFrame
+    steps: pd.DataFrame
+    parameters: dict
+    warnings: list[str] = field(default_factory=list)
+
+
+def _pelvis(positions: dict[str, np.ndarray]) -> np.ndarray:
+    if "pelvis" in positions:
+        return positions["pelvis"]
+    if "left_hip" in positions and "right_hip" in positions:
+        return 0.5 * (positions["left_hip"] + positions["right_hip"])
+    raise InvalidInput("gait events need a pelvis (or both hip) trajectory")
+
+
+def analyse(trajectories: Trajectories, lowpass: ButterworthLowPass) -> GaitAnalysis:
+    rate = trajectories.sampling_rate_hz
+    filtered = {name: lowpass.filter(p, rate) for name, p in trajectories.positions.items()}
+    filtered["pelvis"] = _pelvis(filtered)
+    notes = []
+    for side in ("left", "right"):
+        if f"{side}_heel" not in filtered or f"{side}_toe" not in filtered:
+            notes.append(f"no {side} heel/toe: the {side} ankle stands in for both (events less precise)")
+    try:
+        forward = walking_direction(filtered, trajectories.up)
+    except InvalidInput as exc:
+        empty = pd.DataFrame(columns=EVENT_COLUMNS)
+        return GaitAnalysis(filtered, None, empty, steps_table(empty), {}, notes + [f"no gait events: {exc}"])
+    events = ZeniEventDetector().detect(filtered, rate, forward).events_
+    steps = steps_table(events)
+    parameters = summary(steps)
+    if len(steps) < MIN_STEPS:
+        notes.append(f"only {len(steps)} complete steps: too few for reliable means")
+    return GaitAnalysis(filtered, forward, events, steps, parameters, notes)

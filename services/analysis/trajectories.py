@@ -1,0 +1,50 @@
+"""Named 3D trajectories, whatever they come from: the pipeline's keypoints or a lab's
+motion-capture file. Names follow DESIGN.md (pelvis, left_heel, right_knee, ...)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gait.errors import InvalidInput
+
+REQUIRED = ("left_ankle", "right_ankle")
+
+
+@dataclass
+class Trajectories:
+    positions: dict[str, np.ndarray]  # name -> (frames, 3) metres, NaN where missing
+    sampling_rate_hz: float
+    up: np.ndarray                    # unit vector of the vertical axis in these coordinates
+    source: str                       # what they come from, for the report
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        missing = [name for name in REQUIRED if name not in self.positions]
+        if missing:
+            raise InvalidInput(f"the trajectories lack {', '.join(missing)} (need at least both ankles)")
+        if not 0 < self.sampling_rate_hz < 10_000:
+            raise InvalidInput(f"implausible sampling rate {self.sampling_rate_hz:g} Hz")
+        lengths = {len(p) for p in self.positions.values()}
+        if len(lengths) != 1:
+            raise InvalidInput("the trajectories do not all have the same number of frames")
+
+    @property
+    def frames(self) -> int:
+        return len(next(iter(self.positions.values())))
+
+
+def detect_up_axis(positions: dict[str, np.ndarray]) -> np.ndarray:
+    """The coordinate axis (with sign) that points from the feet to the pelvis (or the knees):
+    labs use y-up or z-up, cameras y-down; this finds which."""
+    feet = [positions[n] for n in positions if n.endswith(("_ankle", "_heel", "_toe"))]
+    upper = [positions[n] for n in ("pelvis", "left_hip", "right_hip", "left_knee", "right_knee") if n in positions]
+    if not feet or not upper:
+        raise InvalidInput("cannot tell which way is up: need feet and a pelvis, hip or knee trajectory")
+    direction = np.nanmean(np.concatenate(upper), axis=0) - np.nanmean(np.concatenate(feet), axis=0)
+    if not np.isfinite(direction).all():
+        raise InvalidInput("cannot tell which way is up: the trajectories are empty")
+    axis = int(np.argmax(np.abs(direction)))
+    up = np.zeros(3)
+    up[axis] = np.sign(direction[axis])
+    return up

@@ -1,0 +1,138 @@
+"""Motion-capture readers and `gait analyze`, on a synthetic walk written in each format."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import c3d
+import numpy as np
+import pandas as pd
+import pytest
+
+from gait.errors import InvalidInput
+from services.analysis.markers import map_markers, parse_mapping
+from services.analysis.readers import read_trajectories
+from services.analysis.synthetic_gait import SyntheticWalker
+from services.analysis.trc import write_trc
+
+RATE = 100.0
+PLUG_IN_GAIT = {"LHEE": "left_heel", "RHEE": "right_heel", "LTOE": "left_toe", "RTOE": "right_toe",
+                "LANK": "left_ankle", "RANK": "right_ankle", "LKNE": "left_knee", "RKNE": "right_knee"}
+
+
+@pytest.fixture(scope="module")
+def trial():
+    return SyntheticWalker(cadence_steps_per_min=104.0).generate(8.0, RATE)
+
+
+def _lab_markers(trial) -> dict[str, np.ndarray]:
+    """Plug-in Gait names in millimetres, y up (a common lab convention): world (x, y, z) -> (x, z, -y)."""
+    to_lab = lambda p: np.stack([p[:, 0], p[:, 2], -p[:, 1]], axis=1) * 1000  # noqa: E731
+    markers = {code: to_lab(trial.positions[joint]) for code, joint in PLUG_IN_GAIT.items()}
+    pelvis = to_lab(trial.positions["pelvis"])
+    for code, offset in {"LASI": [0.1, 0, -120], "RASI": [0.1, 0, 120], "LPSI": [-0.1, 0, -50], "RPSI": [-0.1, 0, 50]}.items():
+        markers[code] = pelvis + np.array(offset) * [1000, 1, 1]
+    return markers
+
+
+def _write_c3d(path, markers: dict[str, np.ndarray]) -> None:
+    import warnings
+
+    warnings.filterwarnings("ignore", message="No analog data", category=UserWarning)
+    writer = c3d.Writer(point_rate=RATE, point_units="mm  ")
+    names = list(markers)
+    frames = len(markers[names[0]])
+    stacked = np.stack([markers[n] for n in names], axis=1).astype(np.float32)  # (frames, points, 3)
+    points = np.zeros((frames, len(names), 5), np.float32)
+    points[..., :3] = stacked
+    points[20:23, 0, 3] = -1  # a three-frame gap in the first marker
+    writer.add_frames([(p, np.zeros((0, 0), np.float32)) for p in points])
+    writer.set_point_labels(names)
+    with open(path, "wb") as handle:
+        writer.write(handle)
+
+
+def _write_csv(path, trial) -> None:
+    table = {"time_s": trial.time_s}
+    for name in ("pelvis", "left_heel", "right_heel", "left_toe", "right_toe", "left_ankle", "right_ankle"):
+        for axis, column in zip("xyz", trial.positions[name].T):
+            table[f"{name}_{axis}"] = column
+    pd.DataFrame(table).to_csv(path, index=False)
+
+
+@pytest.mark.parametrize("kind", ["trc", "c3d", "csv"])
+def test_each_format_reads_back_in_metres_with_up_found(kind, trial, tmp_path):
+    path = tmp_path / f"walk.{kind}"
+    if kind == "trc":
+        write_trc(path, _lab_markers(trial), RATE, units="mm")
+    elif kind == "c3d":
+        _write_c3d(path, _lab_markers(trial))
+    else:
+        _write_csv(path, trial)
+    trajectories = read_trajectories(path)
+    assert trajectories.sampling_rate_hz == pytest.approx(RATE)
+    expected_up = [0, 0, 1] if kind == "csv" else [0, 1, 0]
+    np.testing.assert_array_equal(trajectories.up, expected_up)
+    heel = trajectories.positions["left_heel"]
+    truth = trial.positions["left_heel"]
+    lab = truth if kind == "csv" else np.stack([truth[:, 0], truth[:, 2], -truth[:, 1]], axis=1)
+    finite = np.isfinite(heel).all(axis=1)
+    np.testing.assert_allclose(heel[finite], lab[finite], atol=1e-4)
+    if kind == "c3d":
+        assert np.isnan(trajectories.positions["left_heel"][20:23]).all(), "residual -1 must read as a gap"
+    assert "pelvis" in trajectories.positions
+
+
+def test_pelvis_is_the_mean_of_asis_and_psis(trial):
+    joints, sources = map_markers(_lab_markers(trial))
+    assert sorted(sources["pelvis"]) == ["LASI", "LPSI", "RASI", "RPSI"]
+    np.testing.assert_allclose(joints["pelvis"][:, 1], trial.positions["pelvis"][:, 2] * 1000, atol=1e-6)
+
+
+def test_custom_mapping(trial, tmp_path):
+    markers = {f"M{i}": p for i, p in enumerate(_lab_markers(trial).values())}
+    path = tmp_path / "custom.trc"
+    write_trc(path, markers, RATE, units="mm")
+    with pytest.raises(InvalidInput, match="maps to a joint"):
+        read_trajectories(path)
+    codes = list(PLUG_IN_GAIT) + ["LASI", "RASI", "LPSI", "RPSI"]
+    mapping = {f"M{i}": PLUG_IN_GAIT.get(code, "pelvis") for i, code in enumerate(codes)}
+    trajectories = read_trajectories(path, mapping=mapping)
+    assert {"left_heel", "right_toe", "pelvis"} <= set(trajectories.positions)
+    with pytest.raises(ValueError, match="not a joint name"):
+        parse_mapping("M0=left_foot_thing")
+
+
+@pytest.mark.parametrize("name, content, words", [
+    ("bad.trc", b"hello\nworld\n", "not a TRC file"),
+    ("short.trc", b"PathFileType\t4\n", "not a TRC file"),
+    ("bad.c3d", b"\x00" * 512, "C3D"),
+    ("bad.csv", b"a,b\n1,2\n", "_x"),
+    ("notime.csv", b"left_ankle_x,left_ankle_y,left_ankle_z\n0,0,0\n", "sampling rate"),
+    ("empty.trc", b"", "empty"),
+    ("walk.mov", b"\x00\x01", "unsupported file type"),
+])
+def test_malformed_files_name_the_problem(name, content, words, tmp_path):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InvalidInput, match=words):
+        read_trajectories(path)
+
+
+def test_gait_analyze_command(trial, tmp_path):
+    path = tmp_path / "walk.trc"
+    write_trc(path, _lab_markers(trial), RATE, units="mm")
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(path), "--out", str(out)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "cadence 104.0 steps/min" in result.stderr
+    summary = json.loads((out / "analysis.json").read_text())
+    assert summary["temporal_parameters"]["cadence_steps_per_min"]["mean"] == pytest.approx(104.0, abs=0.5)
+    sheets = pd.read_excel(out / "gait_analysis.xlsx", sheet_name=None)
+    assert {"parameters", "events", "steps", "filtered_m", "about"} <= set(sheets)
+    assert (out / "foot_trajectories.png").stat().st_size > 10_000
+    bad = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(tmp_path / "nope.c3d"), "--out", str(out)],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and bad.stderr.strip() == "gait: error: the file does not exist"
