@@ -23,9 +23,9 @@ def parameters_table(parameters: dict) -> pd.DataFrame:
 def analyze_file(path: Path, out: Path, rate_hz: float | None, units: str | None, markers: str | None,
                  cutoff_hz: float | None, order: int | None) -> int:
     from services.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass
-    from services.analysis.gait_analysis import EVENTS_METHOD, analyse
+    from services.analysis.gait_analysis import EVENTS_METHOD, analyse, range_of_motion
     from services.analysis.markers import parse_mapping
-    from services.analysis.plots import plot_trajectories
+    from services.analysis.plots import plot_cycle_curves, plot_trajectories
     from services.analysis.readers import read_trajectories
 
     try:
@@ -49,14 +49,18 @@ def analyze_file(path: Path, out: Path, rate_hz: float | None, units: str | None
              **{f"warning {i + 1}": w for i, w in enumerate(result.warnings)}}
     write_workbook(out / "gait_analysis.xlsx", {
         "parameters": parameters_table(result.parameters), "events": result.events, "steps": result.steps,
+        "kinematics": result.kinematics,
         "filtered_m": keypoint_table(filtered, names, ("x", "y", "z"), rate)}, about)
     feet = [n for n in ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_toe", "right_toe") if n in names]
     index = [names.index(n) for n in feet]
     plot_trajectories(out / "foot_trajectories.png", np.arange(len(filtered)) / rate, raw[:, index],
                       filtered[:, index], feet, ("x", "y", "z"), "m", f"Feet, {trajectories.source}")
+    if len(result.kinematics.columns) > 1:
+        plot_cycle_curves(out / "joint_angles.png", result.kinematics, f"Sagittal joint angles, {trajectories.source}")
     (out / "analysis.json").write_text(json.dumps({
         **about, "forward": None if result.forward is None else result.forward.tolist(),
-        "temporal_parameters": result.parameters, "warnings": result.warnings}, indent=1, default=str))
+        "temporal_parameters": result.parameters, "range_of_motion_deg": range_of_motion(result.kinematics),
+        "warnings": result.warnings}, indent=1, default=str))
     cadence = result.parameters.get("cadence_steps_per_min")
     line = f"cadence {cadence['mean']:.1f} steps/min from {cadence['n']} steps" if cadence else "no complete steps found"
     print(f"{len(result.events)} events, {line}; outputs in {out}", file=sys.stderr)

@@ -11,7 +11,8 @@ import pandas as pd
 from gait.errors import InvalidInput
 from services.analysis.events import EVENT_COLUMNS, ZeniEventDetector, walking_direction
 from services.analysis.filtering import ButterworthLowPass
-from services.analysis.spatiotemporal import steps_table, summary
+from services.analysis.kinematics import kinematics_table, sagittal_angles
+from services.analysis.spatiotemporal import MIN_CONFIDENCE, steps_table, summary
 from services.analysis.trajectories import Trajectories
 
 MIN_STEPS = 4  # fewer steps than this: parameters are reported but flagged
@@ -25,6 +26,7 @@ class GaitAnalysis:
     events: pd.DataFrame
     steps: pd.DataFrame
     parameters: dict
+    kinematics: pd.DataFrame = field(default_factory=pd.DataFrame)  # mean/SD curves over the cycle
     warnings: list[str] = field(default_factory=list)
 
 
@@ -48,10 +50,18 @@ def analyse(trajectories: Trajectories, lowpass: ButterworthLowPass) -> GaitAnal
         forward = walking_direction(filtered, trajectories.up)
     except InvalidInput as exc:
         empty = pd.DataFrame(columns=EVENT_COLUMNS)
-        return GaitAnalysis(filtered, None, empty, steps_table(empty), {}, notes + [f"no gait events: {exc}"])
+        return GaitAnalysis(filtered, None, empty, steps_table(empty), {}, warnings=notes + [f"no gait events: {exc}"])
     events = ZeniEventDetector().detect(filtered, rate, forward).events_
     steps = steps_table(events)
     parameters = summary(steps)
     if len(steps) < MIN_STEPS:
         notes.append(f"only {len(steps)} complete steps: too few for reliable means")
-    return GaitAnalysis(filtered, forward, events, steps, parameters, notes)
+    angles = sagittal_angles(filtered, forward, trajectories.up)
+    kinematics = kinematics_table(angles, events[events.confidence >= MIN_CONFIDENCE], rate)
+    return GaitAnalysis(filtered, forward, events, steps, parameters, kinematics, notes)
+
+
+def range_of_motion(kinematics: pd.DataFrame) -> dict[str, float]:
+    """Range (max - min, degrees) of each mean angle curve over the gait cycle."""
+    return {column[: -len("_mean")]: float(kinematics[column].max() - kinematics[column].min())
+            for column in kinematics.columns if column.endswith("_mean")}

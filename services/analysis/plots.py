@@ -47,3 +47,35 @@ def plot_trajectories(
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
+
+
+def plot_cycle_curves(path: Path, kinematics, title: str) -> None:
+    """Mean +- SD of each sagittal angle over the gait cycle, left red, right blue."""
+    joints = [j for j in ("hip_flexion", "knee_flexion", "ankle_dorsiflexion", "trunk_tilt")
+              if any(c.endswith(f"{j}_deg_mean") for c in kinematics.columns)]
+    figure, panels = plt.subplots(1, max(1, len(joints)), figsize=(3.2 * max(1, len(joints)), 3.0), squeeze=False)
+    cycle = kinematics["cycle_pct"] if "cycle_pct" in kinematics else np.arange(101)
+    for panel, joint in zip(panels[0], joints):
+        for side in ("left", "right", None):
+            name = f"{side}_{joint}_deg" if side else f"{joint}_deg"
+            if f"{name}_mean" not in kinematics:
+                continue
+            mean, sd = kinematics[f"{name}_mean"], kinematics[f"{name}_sd"]
+            colour = SIDE_COLOURS.get(side, "#444444")
+            cycles = int(kinematics[f"{name}_cycles"].iloc[0])
+            panel.plot(cycle, mean, color=colour, lw=1.6, label=f"{side or 'trunk'} (n={cycles})")
+            panel.fill_between(cycle, mean - sd, mean + sd, color=colour, alpha=0.15, lw=0)
+        panel.set_title(joint.replace("_", " "))
+        panel.ticklabel_format(axis="y", useOffset=False)
+        low, high = panel.get_ylim()
+        if high - low < 10:  # a nearly constant angle: show it on a readable scale
+            middle = (high + low) / 2
+            panel.set_ylim(middle - 5, middle + 5)
+        panel.set_xlabel("% gait cycle")
+        panel.grid(alpha=0.25)
+        panel.legend(fontsize=7, frameon=False)
+    panels[0, 0].set_ylabel("degrees")
+    figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

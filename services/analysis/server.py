@@ -16,12 +16,12 @@ from gait.store import ObjectStore, open_store
 from gait.tables import keypoint_table, write_workbook
 from gait.v1 import stages_pb2, stages_pb2_grpc
 from services.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass, finite_runs
-from services.analysis.gait_analysis import EVENTS_METHOD, analyse
+from services.analysis.gait_analysis import EVENTS_METHOD, analyse, range_of_motion
 from services.analysis.trajectories import Trajectories
-from services.analysis.plots import plot_trajectories
+from services.analysis.plots import plot_cycle_curves, plot_trajectories
 
 STAGE = "analysis"
-STAGE_VERSION = "4"
+STAGE_VERSION = "5"
 BACKEND = "butterworth-zero-phase"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FOOT_JOINTS_2D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_big_toe", "right_big_toe")
@@ -45,10 +45,14 @@ def foot_trajectories_3d(h36m: np.ndarray, feet: np.ndarray) -> np.ndarray:
     return np.concatenate([ankles, feet[:, order]], axis=1).astype(np.float64)
 
 
-def keypoint_trajectories(feet3d: np.ndarray, fps: float) -> Trajectories:
-    """The pipeline's pelvis-relative 3D feet as Trajectories (the pelvis is the origin)."""
-    positions = {name: feet3d[:, i] for i, name in enumerate(FOOT_JOINTS_3D)}
-    positions["pelvis"] = np.zeros_like(feet3d[:, 0])
+BODY_JOINTS_3D = ("pelvis", "left_hip", "right_hip", "left_knee", "right_knee", "thorax")
+
+
+def keypoint_trajectories(h36m: np.ndarray, feet3d: np.ndarray, fps: float) -> Trajectories:
+    """The pipeline's pelvis-relative 3D keypoints (Human3.6M joints plus feet) as Trajectories."""
+    feet = foot_trajectories_3d(h36m, feet3d)
+    positions = {name: feet[:, i] for i, name in enumerate(FOOT_JOINTS_3D)}
+    positions.update({name: h36m[:, H36M_17.index(name)].astype(np.float64) for name in BODY_JOINTS_3D})
     return Trajectories(positions, fps, CAMERA_UP, "3D keypoints (pelvis-relative)")
 
 
@@ -103,9 +107,10 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
 
     def _compute(self, pose2d: Bundle, lift3d: Bundle, lowpass: ButterworthLowPass, fps: float, key: str, config: dict) -> Bundle:
         raw2d = foot_trajectories_2d(pose2d.read_npy("keypoints2d.npy"))
-        raw3d = foot_trajectories_3d(lift3d.read_npy("X3D.npy"), lift3d.read_npy("feet3d.npy"))
+        h36m, feet3d = lift3d.read_npy("X3D.npy"), lift3d.read_npy("feet3d.npy")
+        raw3d = foot_trajectories_3d(h36m, feet3d)
         filtered2d = lowpass.filter(raw2d, fps)
-        gait = analyse(keypoint_trajectories(raw3d, fps), lowpass)
+        gait = analyse(keypoint_trajectories(h36m, feet3d, fps), lowpass)
         filtered3d = np.stack([gait.filtered[name] for name in FOOT_JOINTS_3D], axis=1)
         events, steps, parameters = gait.events, gait.steps, gait.parameters
         time_s = np.arange(len(raw2d)) / fps
@@ -120,6 +125,7 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
             "warnings": gait.warnings,
             "events": int(len(events)),
             "temporal_parameters": parameters,
+            "range_of_motion_deg": range_of_motion(gait.kinematics),
         }
         with BundleWriter(self.store, key, STAGE, {"name": BACKEND, "version": STAGE_VERSION},
                           {"pose2d": pose2d, "lift3d": lift3d}, config) as writer:
@@ -141,6 +147,7 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
                 "filtered_3d_m": keypoint_table(filtered3d, FOOT_JOINTS_3D, ("x", "y", "z"), fps),
                 "events": events,
                 "steps": steps,
+                "kinematics": gait.kinematics,
             }
             notes = {"filter": f"Butterworth low-pass, order {lowpass.order}, cutoff {lowpass.cutoff_hz:g} Hz, "
                                "zero-phase (forwards and backwards)", "fps": fps,
@@ -150,6 +157,11 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
                      "events": meta["events_method"]}
             write_workbook(writer.path("trajectories.xlsx"), sheets, notes)
             writer.add("trajectories.xlsx", XLSX, "raw and filtered foot trajectories, 2D and 3D", {"fps": fps})
+            if len(gait.kinematics.columns) > 1:
+                plot_cycle_curves(writer.path("joint_angles.png"), gait.kinematics,
+                                  "Sagittal joint angles over the gait cycle (mean and SD, 3D keypoints)")
+                writer.add("joint_angles.png", "image/png", "hip, knee, ankle and trunk angles over the gait cycle",
+                           {"units": "deg", "conventions": "flexion, dorsiflexion and forward tilt positive"})
             events.to_csv(writer.path("events.csv"), index=False, float_format="%.4f")
             writer.add("events.csv", "text/csv", "heel strikes and toe offs per side (Zeni et al. 2008)",
                        {"columns": list(events.columns), "units": {"time_s": "s", "confidence": "0-1"}})

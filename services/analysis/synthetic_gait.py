@@ -85,7 +85,7 @@ class SyntheticWalker:
             strikes[side], offs[side] = hs, to
         bob = 0.02 * np.cos(4 * np.pi * (t - first_right) / stride_t)
         leg = self.thigh_m + self.shank_m
-        positions["pelvis"] = np.stack([pelvis_x, np.zeros_like(t), leg - 0.05 + bob], axis=1)
+        positions["pelvis"] = np.stack([pelvis_x, np.zeros_like(t), leg + 0.15 + bob], axis=1)
         for side in SIDES:
             lateral = 1.0 if side == "left" else -1.0
             hip = positions["pelvis"] + [0.0, lateral * self.pelvis_width_m / 2, -0.05]
