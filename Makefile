@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 setup: $(VENV)/.installed
-	$(GAIT) fetch-assets
+	$(GAIT) setup
 
 demo: setup
 	$(GAIT) run data/demo/demo.mp4 --out output/demo

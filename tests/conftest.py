@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -9,9 +11,18 @@ import pytest
 from gait.assets import MODELS, demo_clip_path
 from gait.config import models_dir
 
-# Every test process works in its own GAIT_HOME (store, Prefect database): never the user's.
-os.environ.setdefault("GAIT_HOME", str(Path(os.environ.get("PYTEST_TMPDIR", "/tmp")) / f"gait-tests-{os.getpid()}"))
+# Every test session works in its own GAIT_HOME (store, Prefect database), never the user's,
+# and removes it at the end.
+_OWN_HOME = "GAIT_HOME" not in os.environ
+if _OWN_HOME:
+    os.environ["GAIT_HOME"] = tempfile.mkdtemp(prefix="gait-tests-")
 os.environ.setdefault("PREFECT_HOME", str(Path(os.environ["GAIT_HOME"]) / "prefect"))
+Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    if _OWN_HOME:
+        shutil.rmtree(os.environ["GAIT_HOME"], ignore_errors=True)
 
 # Frames of the demo clip where the woman walks across while the man stands on the hut roof.
 SHORT_CLIP_FRAMES = (60, 150)

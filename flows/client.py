@@ -1,0 +1,71 @@
+"""One remote call to one stage service, with the deadline, readiness wait and error mapping the
+flow's tasks share.
+
+No client lives at module level: each call opens a channel to the address the environment names
+(GAIT_<STAGE>_ADDR, see `gait.config.ClientConfig`) and closes it, so a retried call resolves and
+connects afresh (a restarted pod, a new address) and nothing outlives the task.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+
+from gait.config import ClientConfig
+from gait.v1 import stages_pb2_grpc
+
+STUBS = {
+    "rotate": stages_pb2_grpc.RotateServiceStub,
+    "pose2d": stages_pb2_grpc.Pose2DServiceStub,
+    "lift3d": stages_pb2_grpc.Lift3DServiceStub,
+    "analysis": stages_pb2_grpc.AnalysisServiceStub,
+}
+
+# Status codes a retry may cure: the service is restarting or draining (UNAVAILABLE), or it is
+# out of capacity for the moment (RESOURCE_EXHAUSTED). Not DEADLINE_EXCEEDED: the deadline is the
+# whole budget of a call that already waited for the service to be ready (wait_for_ready), the
+# stages are deterministic in cost, so a call that ran out of time would run out again, and each
+# retry would cost the user another full GAIT_RPC_TIMEOUT_S; the cure is a larger timeout, which
+# the failure message says. Every other code (INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION,
+# DATA_LOSS, INTERNAL, ...) is a property of the input or of the deployment and fails at once.
+TRANSIENT_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED})
+
+
+class StageCallFailed(Exception):
+    """A stage's RPC failed. `str()` is one readable line: the stage, the status and the server's message."""
+
+    def __init__(self, stage: str, code_name: str, details: str) -> None:
+        super().__init__(stage, code_name, details)
+        self.stage, self.code_name, self.details = stage, code_name, details
+
+    @property
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode[self.code_name]
+
+    @property
+    def transient(self) -> bool:
+        return self.code in TRANSIENT_CODES
+
+    def __str__(self) -> str:
+        return f"{self.stage} failed ({self.code_name}): {self.details}"
+
+
+def call_stage(stage: str, method: str, request: Any, config: ClientConfig | None = None) -> Any:
+    """Call `method` of `stage`'s service with the configured deadline; raise StageCallFailed on error.
+
+    wait_for_ready: a service that is still starting (or being rescheduled) is waited for, within
+    the same deadline, instead of failing the call at once with UNAVAILABLE.
+    """
+    config = config or ClientConfig.from_env()
+    address = config.addresses[stage]
+    with grpc.insecure_channel(address) as channel:
+        rpc = getattr(STUBS[stage](channel), method)
+        try:
+            return rpc(request, timeout=config.timeout_s, wait_for_ready=True)
+        except grpc.RpcError as exc:
+            code = exc.code() if callable(getattr(exc, "code", None)) else grpc.StatusCode.UNKNOWN
+            details = exc.details() if callable(getattr(exc, "details", None)) else str(exc)
+            if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+                details = (f"{details or 'deadline exceeded'} (no answer from {address} within "
+                           f"{config.timeout_s:g} s; GAIT_RPC_TIMEOUT_S sets the limit)")
+            raise StageCallFailed(stage, code.name, details or code.name) from None

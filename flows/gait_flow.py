@@ -1,0 +1,207 @@
+"""The `gait` flow: ingest a video, then rotate, 2D pose, 3D lift and analysis, one service call each.
+
+Each task is one step, named for what it does, and returns the key of the bundle it produced (the
+task results are the artifact keys; the artifacts stay in the store). Remote tasks declare their
+retries, and `retry_on_transient` lets only transient faults be retried (see `flows.client`).
+Nothing here holds a client: every call opens its own channel to GAIT_<STAGE>_ADDR.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NONE
+from prefect.context import TaskRunContext
+
+from flows import progress
+from flows.client import StageCallFailed, call_stage
+from gait.errors import InvalidInput, TransientError
+from gait.v1 import stages_pb2
+
+VIDEO_KEY_PREFIX = "video/"
+RETRIES = 3
+RETRY_DELAYS_S = [2.0, 5.0, 15.0]
+
+
+def retry_on_transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry condition of every task: retry only faults a retry may cure (UNAVAILABLE,
+    RESOURCE_EXHAUSTED, a store that is momentarily unreachable); fail at once on anything else."""
+    try:
+        exc = state.result(raise_on_failure=False)
+    except Exception:
+        return False
+    if isinstance(exc, StageCallFailed):
+        return exc.transient
+    return isinstance(exc, TransientError)
+
+
+# Shared by every task: Prefect-side caching and result files add nothing (the services' bundles
+# are content-addressed and cached already), so both are off; the results are small strings.
+TASK_OPTIONS: dict[str, Any] = dict(
+    retries=RETRIES,
+    retry_delay_seconds=RETRY_DELAYS_S,
+    retry_jitter_factor=0.2,
+    retry_condition_fn=retry_on_transient,
+    cache_policy=NONE,
+    persist_result=False,
+)
+
+
+def _will_retry(exc: BaseException) -> bool:
+    transient = exc.transient if isinstance(exc, StageCallFailed) else isinstance(exc, TransientError)
+    context = TaskRunContext.get()
+    if not transient or context is None or context.task_run is None:
+        return False
+    return context.task_run.run_count <= context.task.retries
+
+
+def _run_step(stage: str, step: Callable[[], tuple[str, bool, str, dict[str, Any]]]) -> str:
+    """Run one step, timing it and telling the run log and the progress listener how it went.
+
+    `step` returns (bundle_key, cached, backend, summary figures)."""
+    logger = get_run_logger()
+    progress.report(progress.StageEvent(stage, progress.STARTED))
+    started = time.perf_counter()
+    try:
+        key, cached, backend, summary = step()
+    except Exception as exc:
+        called = isinstance(exc, StageCallFailed)
+        event = progress.StageEvent(stage, progress.FAILED, seconds=time.perf_counter() - started,
+                                    message=exc.details if called else str(exc),
+                                    code=exc.code_name if called else "", will_retry=_will_retry(exc))
+        progress.report(event)
+        logger.warning(event.line())
+        raise
+    event = progress.StageEvent(stage, progress.DONE, bundle_key=key, cached=cached,
+                                seconds=time.perf_counter() - started, backend=backend, summary=summary)
+    progress.report(event)
+    logger.info("%s%s%s", event.line(), f" -> {key}" if key else "", f" [{backend}]" if backend else "")
+    return key
+
+
+def _remote(stage: str, method: str, request: Any, summarise: Callable[[Any], dict[str, Any]]) -> Callable:
+    def step() -> tuple[str, bool, str, dict[str, Any]]:
+        response = call_stage(stage, method, request)
+        outcome = response.outcome
+        return outcome.bundle_key, outcome.cached, outcome.backend, summarise(response)
+
+    return step
+
+
+@task(name="ingest_video", **TASK_OPTIONS)
+def ingest_video(video: str) -> str:
+    """Put a local video file into the store (keyed by its content hash), or check that `video` is
+    the key of one already there. Returns the `video/...` bundle key."""
+
+    def step() -> tuple[str, bool, str, dict[str, Any]]:
+        from gait.artifacts import find_bundle
+        from gait.ingest import ingest_video as ingest
+        from gait.store import open_store
+
+        store = open_store()
+        path = Path(video).expanduser()
+        if path.is_file():
+            bundle = ingest(store, path)
+            return bundle.key, False, "", {"MB": round(path.stat().st_size / 1e6, 1)}
+        if video.startswith(VIDEO_KEY_PREFIX) and find_bundle(store, video) is not None:
+            return video, True, "", {}
+        # The message does not repeat the value: a clinic's file names can identify a patient.
+        raise InvalidInput("`video` is neither a readable video file on this machine nor the key of an ingested video")
+
+    return _run_step("ingest", step)
+
+
+@task(name="rotate_video", **TASK_OPTIONS)
+def rotate_video(video_key: str, rotation_deg: int | None = None) -> str:
+    """Make the video upright (RotateService.Rotate); returns the `rotate/...` bundle key."""
+    request = stages_pb2.RotateRequest(video_key=video_key)
+    if rotation_deg is not None:
+        request.rotation_deg = rotation_deg
+    return _run_step("rotate", _remote("rotate", "Rotate", request, lambda r: {
+        "rotated_deg": r.rotation_applied_deg, "frames": r.frames, "fps": round(r.fps, 2)}))
+
+
+@task(name="estimate_pose_2d", **TASK_OPTIONS)
+def estimate_pose_2d(video_bundle_key: str) -> str:
+    """2D keypoints of the walking subject (Pose2DService.EstimatePose); returns the `pose2d/...` key."""
+    request = stages_pb2.Pose2DRequest(video_bundle_key=video_bundle_key)
+    return _run_step("pose2d", _remote("pose2d", "EstimatePose", request, lambda r: {
+        "frames": r.frames, "detected": round(r.detection_rate, 3)}))
+
+
+@task(name="lift_to_3d", **TASK_OPTIONS)
+def lift_to_3d(pose2d_bundle_key: str) -> str:
+    """Lift the 2D keypoints to 3D (Lift3DService.Lift); returns the `lift3d/...` key."""
+    request = stages_pb2.Lift3DRequest(pose2d_bundle_key=pose2d_bundle_key)
+    return _run_step("lift3d", _remote("lift3d", "Lift", request, lambda r: {
+        "frames": r.frames, "valid": round(r.valid_fraction, 3)}))
+
+
+@task(name="analyse_gait", **TASK_OPTIONS)
+def analyse_gait(pose2d_bundle_key: str, lift3d_bundle_key: str,
+                 cutoff_hz: float | None = None, filter_order: int | None = None) -> str:
+    """Filter the trajectories, plot them and write the tables (AnalysisService.Analyze)."""
+    request = stages_pb2.AnalysisRequest(pose2d_bundle_key=pose2d_bundle_key, lift3d_bundle_key=lift3d_bundle_key)
+    if cutoff_hz is not None:
+        request.cutoff_hz = cutoff_hz
+    if filter_order is not None:
+        request.filter_order = filter_order
+    return _run_step("analysis", _remote("analysis", "Analyze", request, lambda r: {
+        "cutoff_hz": round(r.cutoff_hz, 3), "order": r.filter_order}))
+
+
+@task(name="export_outputs", **TASK_OPTIONS)
+def export_outputs(bundle_keys: dict[str, str], out_dir: str) -> str:
+    """Copy every output of the run into `out_dir` (gait.export.export_outputs); returns `out_dir`."""
+
+    def step() -> tuple[str, bool, str, dict[str, Any]]:
+        from gait.export import export_outputs as export
+        from gait.store import open_store
+
+        written = export(open_store(), bundle_keys, Path(out_dir).expanduser())
+        return "", False, "", {"files": len(written)}
+
+    _run_step("export", step)
+    return out_dir
+
+
+@flow(name="gait", persist_result=True, result_serializer="json", validate_parameters=True)
+def gait_flow(
+    video: str,
+    rotation_deg: int | None = None,
+    cutoff_hz: float | None = None,
+    filter_order: int | None = None,
+    out_dir: str | None = None,
+) -> dict[str, str]:
+    """3D gait analysis of one walking video: rotate, 2D pose, 3D lift, filtering, plots and tables.
+
+    Args:
+        video: Path of a video file on the machine that runs the flow (it is ingested into the
+            store first), or the key of an already ingested video (`video/<hash>`).
+        rotation_deg: Clockwise rotation to apply (0, 90, 180 or 270); empty: the rotation the
+            file declares.
+        cutoff_hz: Butterworth low-pass cutoff in Hz (below half the frame rate); empty: 6 Hz.
+        filter_order: Butterworth order, 1 to 8; empty: 4.
+        out_dir: Folder on the machine that runs the flow to copy every output into; empty: the
+            outputs stay in the store only.
+
+    Returns:
+        The bundle key of each step's output: video, rotate, pose2d, lift3d, analysis.
+    """
+    video_key = ingest_video(video)
+    rotated = rotate_video(video_key, rotation_deg)
+    pose2d = estimate_pose_2d(rotated)
+    lifted = lift_to_3d(pose2d)
+    analysed = analyse_gait(pose2d, lifted, cutoff_hz, filter_order)
+    keys = {"video": video_key, "rotate": rotated, "pose2d": pose2d, "lift3d": lifted, "analysis": analysed}
+    if out_dir:
+        export_outputs(keys, out_dir)
+    create_table_artifact(
+        key="gait-outputs",
+        table=[{"step": step, "bundle_key": key} for step, key in keys.items()],
+        description="Bundle keys of this run's outputs in the gait store (content hashes).",
+    )
+    return keys

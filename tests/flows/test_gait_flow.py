@@ -1,0 +1,173 @@
+"""The `gait` flow against scripted stage services on 127.0.0.1: retries for transient faults only,
+the server's message on failure, readiness waits, deadlines, progress events.
+
+Real Prefect flow runs (against the session's temporary API) and real gRPC servers; the stages
+answer from a script, so each test costs well under a second once the API is up.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+import grpc
+import pytest
+
+from flows import gait_flow as gf
+from flows import progress
+from flows.client import StageCallFailed, call_stage
+from gait.errors import InvalidInput
+from gait.v1 import stages_pb2
+from tests.flows.conftest import answer, fail_first, start_scripted_server
+
+TASKS = ("ingest_video", "rotate_video", "estimate_pose_2d", "lift_to_3d", "analyse_gait", "export_outputs")
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch, prefect_api):
+    """The flow's own tasks, with their retry policy unchanged but no delay between attempts."""
+    for name in TASKS:
+        monkeypatch.setattr(gf, name, getattr(gf, name).with_options(retry_delay_seconds=0))
+
+
+@pytest.fixture
+def events():
+    seen: list[progress.StageEvent] = []
+    with progress.listening(seen.append):
+        yield seen
+
+
+def test_a_transient_unavailable_is_retried_and_the_run_succeeds(scripted, video_file, events):
+    stages = scripted(rotate=fail_first(1, grpc.StatusCode.UNAVAILABLE, answer("rotate"), "draining"))
+    keys = gf.gait_flow(video=str(video_file))
+    assert stages["rotate"].calls == 2
+    assert keys["video"].startswith("video/")
+    assert keys == {"video": keys["video"], "rotate": "rotate/fake1", "pose2d": "pose2d/fake0",
+                    "lift3d": "lift3d/fake0", "analysis": "analysis/fake0"}
+    # The flow passed each step's key on to the next.
+    assert stages["rotate"].requests[-1].video_key == keys["video"]
+    assert stages["pose2d"].requests[0].video_bundle_key == "rotate/fake1"
+    assert stages["lift3d"].requests[0].pose2d_bundle_key == "pose2d/fake0"
+    request = stages["analysis"].requests[0]
+    assert (request.pose2d_bundle_key, request.lift3d_bundle_key) == ("pose2d/fake0", "lift3d/fake0")
+    assert not request.HasField("cutoff_hz") and not request.HasField("filter_order")
+    rotate_events = [(e.status, e.will_retry) for e in events if e.stage == "rotate"]
+    assert rotate_events == [("started", False), ("failed", True), ("started", False), ("done", False)]
+
+
+def test_resource_exhausted_is_retried(scripted, video_file):
+    stages = scripted(pose2d=fail_first(2, grpc.StatusCode.RESOURCE_EXHAUSTED, answer("pose2d"), "busy"))
+    assert gf.gait_flow(video=str(video_file))["pose2d"] == "pose2d/fake2"
+    assert stages["pose2d"].calls == 3
+
+
+def test_invalid_argument_fails_at_once_with_the_servers_message(scripted, video_file, events):
+    message = "rotation_deg must be 0, 90, 180 or 270 (got 45)"
+    stages = scripted(rotate=fail_first(99, grpc.StatusCode.INVALID_ARGUMENT, answer("rotate"), message))
+    state = gf.gait_flow(video=str(video_file), rotation_deg=45, return_state=True)
+    assert state.is_failed()
+    assert stages["rotate"].calls == 1, "INVALID_ARGUMENT must not be retried"
+    assert stages["rotate"].requests[0].rotation_deg == 45
+    assert stages["pose2d"].calls == 0
+    with pytest.raises(StageCallFailed) as failure:
+        state.result()
+    assert str(failure.value) == f"rotate failed (INVALID_ARGUMENT): {message}"
+    assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert message in state.message
+    assert [e.status for e in events if e.stage == "rotate"] == ["started", "failed"]
+
+
+@pytest.mark.parametrize("code", [grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION,
+                                  grpc.StatusCode.DATA_LOSS, grpc.StatusCode.INTERNAL,
+                                  grpc.StatusCode.DEADLINE_EXCEEDED])
+def test_other_errors_are_not_retried(scripted, video_file, code):
+    stages = scripted(lift3d=fail_first(99, code, answer("lift3d"), "no such bundle"))
+    with pytest.raises(StageCallFailed, match=f"lift3d failed \\({code.name}\\): no such bundle"):
+        gf.gait_flow(video=str(video_file))
+    assert stages["lift3d"].calls == 1
+    assert stages["analysis"].calls == 0
+
+
+def test_a_fault_that_persists_fails_after_the_declared_retries(scripted, video_file):
+    stages = scripted(analysis=fail_first(99, grpc.StatusCode.UNAVAILABLE, answer("analysis"), "down"))
+    with pytest.raises(StageCallFailed, match="analysis failed \\(UNAVAILABLE\\): down"):
+        gf.gait_flow(video=str(video_file))
+    assert stages["analysis"].calls == 1 + gf.RETRIES
+
+
+def test_the_client_deadline_is_honoured_and_not_retried(scripted, video_file, monkeypatch):
+    monkeypatch.setenv("GAIT_RPC_TIMEOUT_S", "0.3")
+    released = threading.Event()
+
+    def slow(n, context):
+        released.wait(10)  # far past the deadline; set as soon as the client gave up
+        return answer("rotate")(n, context)
+
+    stages = scripted(rotate=slow)
+    started = time.monotonic()
+    try:
+        with pytest.raises(StageCallFailed, match="DEADLINE_EXCEEDED.*GAIT_RPC_TIMEOUT_S"):
+            gf.gait_flow(video=str(video_file))
+    finally:
+        released.set()
+    assert time.monotonic() - started < 5, "the flow waited for the server instead of its deadline"
+    assert stages["rotate"].calls == 1
+
+
+def test_a_service_that_is_still_starting_is_waited_for(monkeypatch):
+    from tests.flows.conftest import ScriptedStage
+    from flows.runtime import free_port
+
+    port = free_port()
+    monkeypatch.setenv("GAIT_ROTATE_ADDR", f"127.0.0.1:{port}")
+    monkeypatch.setenv("GAIT_RPC_TIMEOUT_S", "10")
+    stage = ScriptedStage("rotate", answer("rotate"))
+    servers = []
+    starter = threading.Timer(0.7, lambda: servers.append(start_scripted_server([stage], port)[0]))
+    starter.start()
+    try:
+        response = call_stage("rotate", "Rotate", stages_pb2.RotateRequest(video_key="video/x"))
+    finally:
+        starter.join()
+        for server in servers:
+            server.stop(None)
+    assert response.outcome.bundle_key == "rotate/fake0" and stage.calls == 1
+
+
+def test_parameters_reach_the_services(scripted, video_file):
+    stages = scripted()
+    gf.gait_flow(video=str(video_file), rotation_deg=90, cutoff_hz=4.5, filter_order=2)
+    assert stages["rotate"].requests[0].rotation_deg == 90
+    request = stages["analysis"].requests[0]
+    assert (request.cutoff_hz, request.filter_order) == (4.5, 2)
+
+
+def test_an_ingested_key_is_accepted_and_an_unknown_video_is_refused(scripted, video_file, store):
+    from gait.ingest import ingest_video
+
+    scripted()
+    key = ingest_video(store, video_file).key
+    assert gf.gait_flow(video=key)["video"] == key
+    secret = "/clinic/Jane_Doe_1961.mp4"
+    state = gf.gait_flow(video=secret, return_state=True)
+    assert state.is_failed()
+    with pytest.raises(InvalidInput) as failure:
+        state.result()
+    assert "Jane_Doe" not in str(failure.value) and "Jane_Doe" not in (state.message or "")
+
+
+def test_a_broken_listener_does_not_fail_the_run(scripted, video_file):
+    scripted()
+
+    def broken(event):
+        raise RuntimeError("display went away")
+
+    with progress.listening(broken):
+        assert gf.gait_flow(video=str(video_file))["analysis"] == "analysis/fake0"
+
+
+def test_progress_lines():
+    done = progress.StageEvent("rotate", progress.DONE, bundle_key="rotate/k", cached=True, seconds=1.23,
+                               summary={"frames": 230, "fps": 29.97})
+    assert done.line() == "rotate done (cached) 1.2 s, frames 230, fps 30"
+    failed = progress.StageEvent("pose2d", progress.FAILED, message="draining", code="UNAVAILABLE", will_retry=True)
+    assert failed.line() == "pose2d failed (UNAVAILABLE), will retry: draining"

@@ -1,0 +1,70 @@
+"""The Prefect plumbing of `gait run`: the temporary API server never outlives its parent, and
+the Prefect environment defaults never override what the user set. (~2 s)"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from gait.config import REPO_ROOT
+
+PARENT = """
+import sys, time
+from flows.runtime import TemporaryPrefectAPI
+api = TemporaryPrefectAPI().start()
+print(api.process.pid, flush=True)
+time.sleep(120)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie waiting for its (dead) parent's reaper counts as gone
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_the_temporary_server_dies_with_its_parent_even_on_sigkill(tmp_path):
+    env = {**os.environ, "GAIT_HOME": str(tmp_path), "PYTHONPATH": str(REPO_ROOT)}
+    env.pop("PREFECT_HOME", None)
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(parent.stdout.readline())
+        assert _alive(child)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(child), "the Prefect server outlived the process that started it"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+
+
+def test_prefect_defaults_keep_what_the_user_set(monkeypatch, tmp_path):
+    from flows.runtime import configure_prefect
+
+    monkeypatch.setenv("GAIT_HOME", str(tmp_path / "gait"))
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "mine"))
+    monkeypatch.setenv("DO_NOT_TRACK", "")
+    monkeypatch.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "true")
+    try:
+        configure_prefect()
+        assert os.environ["PREFECT_HOME"] == str(tmp_path / "mine")
+        assert os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] == "true"
+        assert os.environ["DO_NOT_TRACK"] == "1"
+        monkeypatch.delenv("PREFECT_HOME")
+        configure_prefect()
+        assert os.environ["PREFECT_HOME"] == str(tmp_path / "gait" / "prefect")
+    finally:
+        monkeypatch.undo()
+        configure_prefect()  # Prefect's settings follow the restored environment again
