@@ -11,7 +11,7 @@ World axes: x forward (walking direction), y left, z up, metres.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -59,7 +59,7 @@ class SyntheticWalker:
     step_width_m: float = 0.12
     heel_strike_pitch_deg: float = 20.0
     toe_off_pitch_deg: float = -35.0
-    first_heel_strike_s: dict[str, float] = field(default_factory=lambda: {"right": 0.3, "left": None})
+    first_heel_strike_s: float = 0.3  # of the right foot; the left strikes half a stride later
 
     @property
     def stride_time_s(self) -> float:
@@ -70,7 +70,7 @@ class SyntheticWalker:
         stride_t = self.stride_time_s
         stride_m = 2 * self.step_length_m
         speed = stride_m / stride_t
-        first_right = self.first_heel_strike_s["right"]
+        first_right = self.first_heel_strike_s
         positions: dict[str, np.ndarray] = {}
         strikes, offs = {}, {}
         pelvis_x = speed * (t - first_right - 0.25 * stride_t)
