@@ -59,7 +59,7 @@ def analyze_file(path: Path, out: Path, rate_hz: float | None, units: str | None
         plot_cycle_curves(out / "joint_angles.png", result.kinematics, f"Sagittal joint angles, {trajectories.source}")
     (out / "analysis.json").write_text(json.dumps({
         **about, "forward": None if result.forward is None else result.forward.tolist(),
-        "temporal_parameters": result.parameters, "range_of_motion_deg": range_of_motion(result.kinematics),
+        "spatiotemporal_parameters": result.parameters, "range_of_motion_deg": range_of_motion(result.kinematics),
         "warnings": result.warnings}, indent=1, default=str))
     cadence = result.parameters.get("cadence_steps_per_min")
     line = f"cadence {cadence['mean']:.1f} steps/min from {cadence['n']} steps" if cadence else "no complete steps found"

@@ -22,8 +22,13 @@ def summarize(store: ObjectStore, bundle_keys: dict[str, str]) -> list[str]:
         else:
             text = (f"Butterworth {meta['cutoff_hz']:g} Hz order {meta['order']}: high-frequency power "
                     f"of the 2D foot trajectories down to {meta['high_frequency_power_ratio_2d']:.1%}")
-            cadence = meta.get("temporal_parameters", {}).get("cadence_steps_per_min")
-            if cadence:
-                text += f"; cadence {cadence['mean']:.0f} steps/min from {cadence['n']} steps"
+            parameters = meta.get("spatiotemporal_parameters", {})
+            if "cadence_steps_per_min" in parameters:
+                text += (f"; cadence {parameters['cadence_steps_per_min']['mean']:.0f} steps/min from "
+                         f"{parameters['cadence_steps_per_min']['n']} steps")
+            if "step_length_m" in parameters:
+                text += f", step length {parameters['step_length_m']['mean']:.2f} m"
+            if "speed_m_s" in parameters:
+                text += f", speed {parameters['speed_m_s']['mean']:.2f} m/s"
         lines.append(f"{stage:>9}  {text}")
     return lines

@@ -105,7 +105,7 @@ def test_analysis_filters_and_reports(chain, store, tmp_path):
         assert image.stat().st_size > 20_000
     assert json.loads(bundle.read_bytes("analysis.json"))["fps"] == 30.0
     # The walker steps about every 0.6 s on this clip (stance plateaus of the 2D heel x trajectories).
-    cadence = meta["temporal_parameters"]["cadence_steps_per_min"]
+    cadence = meta["spatiotemporal_parameters"]["cadence_steps_per_min"]
     assert cadence["n"] >= 3 and 88 < cadence["mean"] < 108, cadence
     events = bundle.read_bytes("events.csv").decode().splitlines()
     assert events[0] == "side,event,frame,time_s,confidence" and len(events) > 6

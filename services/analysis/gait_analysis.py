@@ -52,7 +52,8 @@ def analyse(trajectories: Trajectories, lowpass: ButterworthLowPass) -> GaitAnal
         empty = pd.DataFrame(columns=EVENT_COLUMNS)
         return GaitAnalysis(filtered, None, empty, steps_table(empty), {}, warnings=notes + [f"no gait events: {exc}"])
     events = ZeniEventDetector().detect(filtered, rate, forward).events_
-    steps = steps_table(events)
+    feet = {side: filtered.get(f"{side}_heel", filtered[f"{side}_ankle"]) for side in ("left", "right")}
+    steps = steps_table(events, feet, rate, forward, trajectories.up)
     parameters = summary(steps)
     if len(steps) < MIN_STEPS:
         notes.append(f"only {len(steps)} complete steps: too few for reliable means")

@@ -21,7 +21,7 @@ from services.analysis.trajectories import Trajectories
 from services.analysis.plots import plot_cycle_curves, plot_trajectories
 
 STAGE = "analysis"
-STAGE_VERSION = "5"
+STAGE_VERSION = "6"
 BACKEND = "butterworth-zero-phase"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FOOT_JOINTS_2D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_big_toe", "right_big_toe")
@@ -124,7 +124,7 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
             "events_method": EVENTS_METHOD + ", on the 3D keypoints",
             "warnings": gait.warnings,
             "events": int(len(events)),
-            "temporal_parameters": parameters,
+            "spatiotemporal_parameters": parameters,
             "range_of_motion_deg": range_of_motion(gait.kinematics),
         }
         with BundleWriter(self.store, key, STAGE, {"name": BACKEND, "version": STAGE_VERSION},

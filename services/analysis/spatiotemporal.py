@@ -1,45 +1,83 @@
-"""Temporal gait parameters from an events table: step and stride times, stance, cadence.
+"""Spatiotemporal gait parameters from an events table and the feet's positions.
 
-Definitions after Perry & Burnfield (2010) and the consensus of Baker (2013), Measuring Walking:
-a step runs from one foot's heel strike to the other foot's, a stride from one heel strike to the
-same foot's next; stance from heel strike to the same foot's toe off.
+Definitions after Perry & Burnfield (2010) and Baker (2013), Measuring Walking: a (right) step
+runs from the left heel strike to the right one, a stride from one heel strike to the same foot's
+next; stance from heel strike to the same foot's toe off. Step length is the distance between
+the two heels along the walking direction at the strike, step width their distance across it;
+the strike instant for lengths is where that distance peaks within +-0.1 s of the detected
+strike (the leading foot stops advancing at contact), so a detector's timing bias does not
+shorten the steps.
+Each row of the steps table is one heel strike and carries that foot's step, stride and stance.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-STEP_COLUMNS = ["side", "heel_strike_s", "step_time_s", "stride_time_s", "stance_time_s", "stance_pct"]
+STEP_COLUMNS = ["side", "heel_strike_s", "step_time_s", "stride_time_s", "stance_time_s", "stance_pct",
+                "step_length_m", "step_width_m", "stride_length_m", "speed_m_s"]
 
 
 MIN_CONFIDENCE = 0.5  # events less certain than this do not delimit steps
 
 
-def steps_table(events: pd.DataFrame, max_step_s: float = 1.5) -> pd.DataFrame:
-    """One row per heel strike that starts a complete step (the other foot strikes next, within
-    `max_step_s`); stride and stance where the same foot's next strike and toe off are known.
-    Events below MIN_CONFIDENCE are left out."""
+def steps_table(events: pd.DataFrame, feet: dict[str, np.ndarray] | None = None, sampling_rate_hz: float = 1.0,
+                forward: np.ndarray | None = None, up: np.ndarray | None = None, max_step_s: float = 1.5) -> pd.DataFrame:
+    """One row per heel strike that ends a complete step (the other foot struck last, within
+    `max_step_s`). Stride and stance where the same foot's next strike and toe off are known;
+    lengths when `feet` ({"left": (frames, 3), "right": ...} heel positions in metres) and the
+    directions are given. Events below MIN_CONFIDENCE are left out."""
     events = events[events.confidence >= MIN_CONFIDENCE]
     strikes = events[events.event == "heel_strike"].sort_values("time_s")
     offs = events[events.event == "toe_off"]
     rows = []
     times, sides = strikes.time_s.to_numpy(), strikes.side.to_numpy()
-    for i in range(len(times) - 1):
-        step = times[i + 1] - times[i]
-        if sides[i + 1] == sides[i] or step > max_step_s:
+    for i in range(1, len(times)):
+        step = times[i] - times[i - 1]
+        if sides[i - 1] == sides[i] or step > max_step_s:
             continue  # a missed strike or a pause: not a step
-        same = times[(sides == sides[i]) & (times > times[i])]
+        side, other = sides[i], sides[i - 1]
+        same = times[(sides == side) & (times > times[i])]
         stride = same[0] - times[i] if same.size and same[0] - times[i] <= 2 * max_step_s else np.nan
-        own_offs = offs[(offs.side == sides[i]) & (offs.time_s > times[i])].time_s.to_numpy()
+        own_offs = offs[(offs.side == side) & (offs.time_s > times[i])].time_s.to_numpy()
         stance = own_offs[0] - times[i] if own_offs.size and (np.isnan(stride) or own_offs[0] < times[i] + stride) else np.nan
-        rows.append((sides[i], times[i], step, stride, stance, 100 * stance / stride if stride else np.nan))
-    return pd.DataFrame(rows, columns=STEP_COLUMNS)
+        length = width = np.nan
+        if feet is not None and forward is not None and up is not None:
+            length, width = _step_geometry(feet[side], feet[other], times[i], sampling_rate_hz, forward, up)
+        rows.append([side, times[i], step, stride, stance, 100 * stance / stride if stride else np.nan, length, width,
+                     np.nan, np.nan])
+    table = pd.DataFrame(rows, columns=STEP_COLUMNS)
+    # stride length: this step plus the other foot's next step (the two steps of this stride)
+    for index in range(len(table) - 1):
+        if table.side[index + 1] != table.side[index] and np.isfinite(table.stride_time_s[index]):
+            table.loc[index, "stride_length_m"] = table.step_length_m[index] + table.step_length_m[index + 1]
+    table["speed_m_s"] = table.stride_length_m / table.stride_time_s
+    return table
+
+
+CONTACT_WINDOW_S = 0.1
+
+
+def _step_geometry(leading: np.ndarray, trailing: np.ndarray, strike_s: float, sampling_rate_hz: float,
+                   forward: np.ndarray, up: np.ndarray) -> tuple[float, float]:
+    """(length, width) of the step: heel-to-heel distance along and across the walking direction
+    at the frame near the strike where the length peaks."""
+    window = int(round(CONTACT_WINDOW_S * sampling_rate_hz))
+    centre = int(round(strike_s * sampling_rate_hz))
+    frames = np.arange(max(0, centre - window), min(len(leading), centre + window + 1))
+    gaps = leading[frames] - trailing[frames]
+    lengths = gaps @ forward
+    if not np.isfinite(lengths).any():
+        return float("nan"), float("nan")
+    best = int(np.nanargmax(lengths))
+    return float(lengths[best]), abs(float(gaps[best] @ np.cross(up, forward)))
 
 
 def summary(steps: pd.DataFrame) -> dict[str, dict[str, float]]:
     """Mean, SD, coefficient of variation (%) and count of each parameter; cadence in steps/min."""
     result = {}
-    for column in ("step_time_s", "stride_time_s", "stance_time_s", "stance_pct"):
+    for column in ("step_time_s", "stride_time_s", "stance_time_s", "stance_pct", "step_length_m", "step_width_m",
+                   "stride_length_m", "speed_m_s"):
         values = steps[column].dropna().to_numpy()
         if values.size:
             mean, sd = float(values.mean()), float(values.std(ddof=1)) if values.size > 1 else float("nan")

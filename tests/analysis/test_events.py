@@ -71,7 +71,23 @@ def test_steps_skip_uncertain_events_and_missed_strikes():
         columns=EVENT_COLUMNS)
     steps = steps_table(events)
     # the uncertain strike at 1.0 s is dropped: right 0.5 -> right 1.5 is no step; left 0.0 -> right 0.5 and
-    # right 1.5 -> left 2.0 are.
-    assert steps.heel_strike_s.tolist() == [0.0, 1.5]
+    # right 1.5 -> left 2.0 are (each row is the strike that ends its step).
+    assert steps.heel_strike_s.tolist() == [0.5, 2.0]
+    assert steps.side.tolist() == ["right", "left"]
     assert steps.step_time_s.tolist() == [0.5, 0.5]
     assert summary(steps)["cadence_steps_per_min"]["mean"] == pytest.approx(120.0)
+
+
+@pytest.mark.parametrize("rate_hz", [30.0, 100.0])
+def test_step_lengths_widths_and_speed(rate_hz):
+    walker = SyntheticWalker(step_length_m=0.7, step_width_m=0.14, cadence_steps_per_min=100.0)
+    trial = walker.generate(10.0, rate_hz)
+    forward = walking_direction(trial.positions, UP)
+    events = ZeniEventDetector().detect(trial.positions, rate_hz, forward).events_
+    feet = {side: trial.positions[f"{side}_heel"] for side in ("left", "right")}
+    parameters = summary(steps_table(events, feet, rate_hz, forward, UP))
+    # heel to heel at contact: the trailing heel has already risen and rolled 1-2 cm forwards
+    assert parameters["step_length_m"]["mean"] == pytest.approx(0.7, rel=0.03)
+    assert parameters["step_width_m"]["mean"] == pytest.approx(0.14, abs=0.005)
+    assert parameters["stride_length_m"]["mean"] == pytest.approx(1.4, rel=0.03)
+    assert parameters["speed_m_s"]["mean"] == pytest.approx(trial.speed_m_s, rel=0.03)

@@ -129,7 +129,7 @@ def test_gait_analyze_command(trial, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "cadence 104.0 steps/min" in result.stderr
     summary = json.loads((out / "analysis.json").read_text())
-    assert summary["temporal_parameters"]["cadence_steps_per_min"]["mean"] == pytest.approx(104.0, abs=0.5)
+    assert summary["spatiotemporal_parameters"]["cadence_steps_per_min"]["mean"] == pytest.approx(104.0, abs=0.5)
     sheets = pd.read_excel(out / "gait_analysis.xlsx", sheet_name=None)
     assert {"parameters", "events", "steps", "filtered_m", "about"} <= set(sheets)
     assert (out / "foot_trajectories.png").stat().st_size > 10_000
