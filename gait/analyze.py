@@ -2,6 +2,7 @@
 CSV of named joints), in this process."""
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -23,9 +24,10 @@ def parameters_table(parameters: dict) -> pd.DataFrame:
 def analyze_file(path: Path, out: Path, rate_hz: float | None, units: str | None, markers: str | None,
                  cutoff_hz: float | None, order: int | None) -> int:
     from services.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass
-    from services.analysis.gait_analysis import EVENTS_METHOD, analyse, range_of_motion
+    from services.analysis.gait_analysis import EVENTS_METHOD, analyse, methods, range_of_motion
     from services.analysis.markers import parse_mapping
     from services.analysis.plots import plot_cycle_curves, plot_trajectories
+    from services.analysis.report import ReportFigure, render_report
     from services.analysis.readers import read_trajectories
 
     try:
@@ -57,6 +59,13 @@ def analyze_file(path: Path, out: Path, rate_hz: float | None, units: str | None
                       filtered[:, index], feet, ("x", "y", "z"), "m", f"Feet, {trajectories.source}")
     if len(result.kinematics.columns) > 1:
         plot_cycle_curves(out / "joint_angles.png", result.kinematics, f"Sagittal joint angles, {trajectories.source}")
+    record = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    figures = [ReportFigure(out / "joint_angles.png", "Sagittal joint angles over the gait cycle, mean and SD"),
+               ReportFigure(out / "foot_trajectories.png", "Feet, raw and filtered")]
+    (out / "report.html").write_text(render_report(
+        result.parameters, range_of_motion(result.kinematics), figures, result.warnings,
+        [f"Input: {trajectories.source}, {trajectories.notes.get('markers', '')}", *methods(lowpass)],
+        trajectories.source, rate, record, f"as in the file, up = {trajectories.up.tolist()}; metres"))
     (out / "analysis.json").write_text(json.dumps({
         **about, "forward": None if result.forward is None else result.forward.tolist(),
         "spatiotemporal_parameters": result.parameters, "range_of_motion_deg": range_of_motion(result.kinematics),

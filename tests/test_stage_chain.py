@@ -107,6 +107,11 @@ def test_analysis_filters_and_reports(chain, store, tmp_path):
     # The walker steps about every 0.6 s on this clip (stance plateaus of the 2D heel x trajectories).
     cadence = meta["spatiotemporal_parameters"]["cadence_steps_per_min"]
     assert cadence["n"] >= 3 and 88 < cadence["mean"] < 108, cadence
+    report = bundle.read_bytes("report.html").decode()
+    assert report.count('src="data:image/png;base64,') == 3, "every figure is inline: the page opens offline"
+    assert "http://" not in report and "https://" not in report and "<script" not in report
+    assert "cadence (steps/min)" in report and f"{cadence['mean']:.3g}" in report
+    assert "Zeni" in report and "blazepose" in report.lower()
     events = bundle.read_bytes("events.csv").decode().splitlines()
     assert events[0] == "side,event,frame,time_s,confidence" and len(events) > 6
 

@@ -4,16 +4,26 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 
 from gait.errors import ArtifactNotFound
 from gait.store.base import ObjectStore, check_key
 
 
-def atomic_copy(source: Path, target: Path) -> None:
+def _temporary(folder: Path, private: bool) -> tuple[int, str]:
+    """A new file in `folder`: owner-only (0600) for the store's own objects, which hold patient
+    data; with the user's umask for files handed out (exports)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if private:
+        return tempfile.mkstemp(dir=folder, prefix=".tmp-")
+    path = str(folder / f".tmp-{uuid.uuid4().hex}")
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), path
+
+
+def atomic_copy(source: Path, target: Path, private: bool = True) -> None:
     """Copy via a temporary file in the target's folder and rename it into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    fd, tmp = _temporary(target.parent, private)
     os.close(fd)
     try:
         shutil.copyfile(source, tmp)
@@ -24,8 +34,7 @@ def atomic_copy(source: Path, target: Path) -> None:
 
 
 def atomic_write(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    fd, tmp = _temporary(target.parent, private=True)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -59,7 +68,7 @@ class LocalStore(ObjectStore):
         source = self._path(key)
         if not source.is_file():
             raise ArtifactNotFound(f"no artifact at key {key!r}")
-        atomic_copy(source, Path(path))
+        atomic_copy(source, Path(path), private=False)
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
+import uuid
 from pathlib import Path
 
 import urllib3
@@ -73,8 +73,7 @@ class S3Store(ObjectStore):
     def get_file(self, key: str, path: Path) -> None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        os.close(fd)
+        tmp = str(path.parent / f".tmp-{uuid.uuid4().hex}")  # minio writes it and renames it into place
         try:
             self._call(self.client.fget_object, self.bucket, check_key(key), tmp, key=key)
             os.replace(tmp, path)

@@ -19,6 +19,22 @@ MIN_STEPS = 4  # fewer steps than this: parameters are reported but flagged
 EVENTS_METHOD = "Zeni, Richards & Higginson 2008 (foot relative to pelvis along the walking direction)"
 
 
+def methods(lowpass: ButterworthLowPass) -> list[str]:
+    """The methods behind every number, with their references, for reports."""
+    return [
+        f"Filtering: zero-phase Butterworth low-pass, cutoff {lowpass.cutoff_hz:g} Hz, order {lowpass.order} "
+        f"applied forwards and backwards; dropouts up to {lowpass.max_gap_s:g} s bridged (Winter 2009, "
+        "Biomechanics and Motor Control of Human Movement).",
+        f"Gait events: {EVENTS_METHOD}; Gait & Posture 27:710-714. The walking direction is the main "
+        "horizontal axis of the feet's motion relative to the pelvis.",
+        "Steps and strides: Baker 2013, Measuring Walking. Step length and width: heel to heel at contact "
+        "along and across the walking direction; speed = stride length / stride time.",
+        "Kinematics: segments projected on the sagittal plane; hip angle of the thigh to the trunk axis, "
+        "knee of the shank to the thigh, ankle of the heel-toe line to the shank minus 90 degrees; each "
+        "cycle time-normalised to 101 samples between heel strikes of the same foot (Perry & Burnfield 2010).",
+    ]
+
+
 @dataclass
 class GaitAnalysis:
     filtered: dict[str, np.ndarray]

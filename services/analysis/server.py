@@ -16,12 +16,13 @@ from gait.store import ObjectStore, open_store
 from gait.tables import keypoint_table, write_workbook
 from gait.v1 import stages_pb2, stages_pb2_grpc
 from services.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass, finite_runs
-from services.analysis.gait_analysis import EVENTS_METHOD, analyse, range_of_motion
+from services.analysis.gait_analysis import EVENTS_METHOD, analyse, methods, range_of_motion
 from services.analysis.trajectories import Trajectories
 from services.analysis.plots import plot_cycle_curves, plot_trajectories
+from services.analysis.report import ReportFigure, render_report
 
 STAGE = "analysis"
-STAGE_VERSION = "6"
+STAGE_VERSION = "7"
 BACKEND = "butterworth-zero-phase"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FOOT_JOINTS_2D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_big_toe", "right_big_toe")
@@ -162,6 +163,17 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
                                   "Sagittal joint angles over the gait cycle (mean and SD, 3D keypoints)")
                 writer.add("joint_angles.png", "image/png", "hip, knee, ankle and trunk angles over the gait cycle",
                            {"units": "deg", "conventions": "flexion, dorsiflexion and forward tilt positive"})
+            figures = [ReportFigure(writer.path("joint_angles.png"), "Sagittal joint angles over the gait cycle, mean and SD"),
+                       ReportFigure(writer.path("foot_trajectories_3d.png"), "Feet relative to the pelvis, raw and filtered"),
+                       ReportFigure(writer.path("ankle_trajectories_2d.png"), "Feet in the image, raw and filtered")]
+            writer.path("report.html").write_text(render_report(
+                parameters, meta["range_of_motion_deg"], figures, gait.warnings,
+                [f"2D pose: {pose2d.manifest['backend']['name']} {pose2d.manifest['backend']['version']}; "
+                 f"3D: {lift3d.manifest['backend']['name']} {lift3d.manifest['backend']['version']}; "
+                 f"subject: {pose2d.meta.get('subject', {}).get('reason', '')}", *methods(lowpass)],
+                "phone video, 3D keypoints", fps, key, "x right, y down, z away from the camera; "
+                "lengths in metres, relative to the pelvis"))
+            writer.add("report.html", "text/html", "the analysis as a self-contained HTML page")
             events.to_csv(writer.path("events.csv"), index=False, float_format="%.4f")
             writer.add("events.csv", "text/csv", "heel strikes and toe offs per side (Zeni et al. 2008)",
                        {"columns": list(events.columns), "units": {"time_s": "s", "confidence": "0-1"}})

@@ -133,6 +133,8 @@ def test_gait_analyze_command(trial, tmp_path):
     sheets = pd.read_excel(out / "gait_analysis.xlsx", sheet_name=None)
     assert {"parameters", "events", "steps", "filtered_m", "about"} <= set(sheets)
     assert (out / "foot_trajectories.png").stat().st_size > 10_000
+    report = (out / "report.html").read_text()
+    assert "walking speed (m/s)" in report and "TRC file" in report and "walk.trc" not in report
     bad = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(tmp_path / "nope.c3d"), "--out", str(out)],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and bad.stderr.strip() == "gait: error: the file does not exist"
