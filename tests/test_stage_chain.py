@@ -112,6 +112,7 @@ def test_analysis_filters_and_reports(chain, store, tmp_path):
     assert "http://" not in report and "https://" not in report and "<script" not in report
     assert "cadence (steps/min)" in report and f"{cadence['mean']:.3g}" in report
     assert "Zeni" in report and "blazepose" in report.lower()
+    assert any("side view" in warning for warning in meta["warnings"]), "a side view's depth limits are stated"
     events = bundle.read_bytes("events.csv").decode().splitlines()
     assert events[0] == "side,event,frame,time_s,confidence" and len(events) > 6
 

@@ -22,7 +22,7 @@ from services.analysis.plots import plot_cycle_curves, plot_trajectories
 from services.analysis.report import ReportFigure, render_report
 
 STAGE = "analysis"
-STAGE_VERSION = "7"
+STAGE_VERSION = "8"
 BACKEND = "butterworth-zero-phase"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FOOT_JOINTS_2D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_big_toe", "right_big_toe")
@@ -47,6 +47,19 @@ def foot_trajectories_3d(h36m: np.ndarray, feet: np.ndarray) -> np.ndarray:
 
 
 BODY_JOINTS_3D = ("pelvis", "left_hip", "right_hip", "left_knee", "right_knee", "thorax")
+
+
+def camera_view_warnings(forward: np.ndarray | None) -> list[str]:
+    """What the camera's viewpoint does to the numbers (z is the camera's line of sight)."""
+    if forward is None:
+        return []
+    if abs(float(forward[2])) < 0.5:
+        return ["side view: step width lies along the camera's line of sight, where a single camera "
+                "judges depth poorly; read it as approximate",
+                "side view: the leg farther from the camera is often hidden behind the other; its angles "
+                "are less reliable"]
+    return ["walking towards or away from the camera: step lengths lie along the line of sight, where a "
+            "single camera judges depth poorly; read them as approximate"]
 
 
 def keypoint_trajectories(h36m: np.ndarray, feet3d: np.ndarray, fps: float) -> Trajectories:
@@ -114,6 +127,7 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
         gait = analyse(keypoint_trajectories(h36m, feet3d, fps), lowpass)
         filtered3d = np.stack([gait.filtered[name] for name in FOOT_JOINTS_3D], axis=1)
         events, steps, parameters = gait.events, gait.steps, gait.parameters
+        gait.warnings.extend(camera_view_warnings(gait.forward))
         time_s = np.arange(len(raw2d)) / fps
         meta = {
             "fps": fps, "frames": len(raw2d), "cutoff_hz": lowpass.cutoff_hz, "order": lowpass.order,
