@@ -10,7 +10,7 @@ import pandas as pd
 
 from gait.errors import InvalidInput
 from services.analysis.events import EVENT_COLUMNS, ZeniEventDetector, walking_direction
-from services.analysis.filtering import ButterworthLowPass
+from services.analysis.filtering import ButterworthLowPass, finite_runs
 from services.analysis.kinematics import kinematics_table, sagittal_angles
 from services.analysis.spatiotemporal import MIN_CONFIDENCE, steps_table, summary
 from services.analysis.trajectories import Trajectories
@@ -54,11 +54,30 @@ def _pelvis(positions: dict[str, np.ndarray]) -> np.ndarray:
     raise InvalidInput("gait events need a pelvis (or both hip) trajectory")
 
 
+def gap_warnings(positions: dict[str, np.ndarray], rate_hz: float, bridged_s: float) -> list[str]:
+    """One line per trajectory with dropouts longer than what filtering bridges: they stay empty.
+    Missing samples before the first and after the last valid one are the recording's edges,
+    not dropouts, and are not reported."""
+    lines = []
+    for name, points in sorted(positions.items()):
+        valid = np.isfinite(points).all(axis=1)
+        if not valid.any():
+            lines.append(f"{name}: no valid sample")
+            continue
+        inner = valid[np.argmax(valid): len(valid) - np.argmax(valid[::-1])]
+        runs = [stop - start for start, stop in finite_runs(np.where(inner, np.nan, 0.0))]
+        long = [run / rate_hz for run in runs if run / rate_hz > bridged_s]
+        if long:
+            lines.append(f"{name}: {len(long)} dropout{'s' if len(long) > 1 else ''} longer than {bridged_s:g} s "
+                         f"(longest {max(long):.2f} s) left empty, not invented")
+    return lines
+
+
 def analyse(trajectories: Trajectories, lowpass: ButterworthLowPass) -> GaitAnalysis:
     rate = trajectories.sampling_rate_hz
     filtered = {name: lowpass.filter(p, rate) for name, p in trajectories.positions.items()}
     filtered["pelvis"] = _pelvis(filtered)
-    notes = []
+    notes = gap_warnings(trajectories.positions, rate, lowpass.max_gap_s)
     for side in ("left", "right"):
         if f"{side}_heel" not in filtered or f"{side}_toe" not in filtered:
             notes.append(f"no {side} heel/toe: the {side} ankle stands in for both (events less precise)")

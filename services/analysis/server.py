@@ -22,7 +22,7 @@ from services.analysis.plots import plot_cycle_curves, plot_trajectories
 from services.analysis.report import ReportFigure, render_report
 
 STAGE = "analysis"
-STAGE_VERSION = "8"
+STAGE_VERSION = "9"
 BACKEND = "butterworth-zero-phase"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FOOT_JOINTS_2D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_big_toe", "right_big_toe")

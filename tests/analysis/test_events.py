@@ -91,3 +91,19 @@ def test_step_lengths_widths_and_speed(rate_hz):
     assert parameters["step_width_m"]["mean"] == pytest.approx(0.14, abs=0.005)
     assert parameters["stride_length_m"]["mean"] == pytest.approx(1.4, rel=0.03)
     assert parameters["speed_m_s"]["mean"] == pytest.approx(trial.speed_m_s, rel=0.03)
+
+
+def test_long_dropouts_are_reported_short_ones_bridged():
+    from services.analysis.filtering import ButterworthLowPass
+    from services.analysis.gait_analysis import analyse
+    from services.analysis.trajectories import Trajectories
+
+    trial = SyntheticWalker().generate(8.0, 100.0)
+    positions = {name: p.copy() for name, p in trial.positions.items()}
+    positions["left_heel"][300:305] = np.nan    # 0.05 s: bridged
+    positions["right_toe"][400:460] = np.nan    # 0.6 s: reported
+    positions["left_toe"][:50] = np.nan         # recording edge: not a dropout
+    result = analyse(Trajectories(positions, 100.0, UP, "synthetic"), ButterworthLowPass())
+    gaps = [w for w in result.warnings if "dropout" in w]
+    assert gaps == ["right_toe: 1 dropout longer than 0.1 s (longest 0.60 s) left empty, not invented"]
+    assert np.isnan(result.filtered["right_toe"][400:460]).all()
