@@ -63,12 +63,12 @@ def analyze_file(path: Path, out: Path, rate_hz: float | None, units: str | None
     figures = [ReportFigure(out / "joint_angles.png", "Sagittal joint angles over the gait cycle, mean and SD"),
                ReportFigure(out / "foot_trajectories.png", "Feet, raw and filtered")]
     (out / "report.html").write_text(render_report(
-        result.parameters, range_of_motion(result.kinematics), figures, result.warnings,
+        result.parameters, result.symmetry, range_of_motion(result.kinematics), figures, result.warnings,
         [f"Input: {trajectories.source}, {trajectories.notes.get('markers', '')}", *methods(lowpass)],
         trajectories.source, rate, record, f"as in the file, up = {trajectories.up.tolist()}; metres"))
     (out / "analysis.json").write_text(json.dumps({
         **about, "forward": None if result.forward is None else result.forward.tolist(),
-        "spatiotemporal_parameters": result.parameters, "range_of_motion_deg": range_of_motion(result.kinematics),
+        "spatiotemporal_parameters": result.parameters, "symmetry": result.symmetry, "range_of_motion_deg": range_of_motion(result.kinematics),
         "warnings": result.warnings}, indent=1, default=str))
     cadence = result.parameters.get("cadence_steps_per_min")
     line = f"cadence {cadence['mean']:.1f} steps/min from {cadence['n']} steps" if cadence else "no complete steps found"

@@ -12,7 +12,7 @@ from gait.errors import InvalidInput
 from services.analysis.events import EVENT_COLUMNS, ZeniEventDetector, walking_direction
 from services.analysis.filtering import ButterworthLowPass, finite_runs
 from services.analysis.kinematics import kinematics_table, sagittal_angles
-from services.analysis.spatiotemporal import MIN_CONFIDENCE, steps_table, summary
+from services.analysis.spatiotemporal import MIN_CONFIDENCE, steps_table, summary, symmetry
 from services.analysis.trajectories import Trajectories
 
 MIN_STEPS = 4  # fewer steps than this: parameters are reported but flagged
@@ -43,6 +43,7 @@ class GaitAnalysis:
     steps: pd.DataFrame
     parameters: dict
     kinematics: pd.DataFrame = field(default_factory=pd.DataFrame)  # mean/SD curves over the cycle
+    symmetry: dict = field(default_factory=dict)  # left, right and symmetry index per sided parameter
     warnings: list[str] = field(default_factory=list)
 
 
@@ -94,7 +95,7 @@ def analyse(trajectories: Trajectories, lowpass: ButterworthLowPass) -> GaitAnal
         notes.append(f"only {len(steps)} complete steps: too few for reliable means")
     angles = sagittal_angles(filtered, forward, trajectories.up)
     kinematics = kinematics_table(angles, events[events.confidence >= MIN_CONFIDENCE], rate)
-    return GaitAnalysis(filtered, forward, events, steps, parameters, kinematics, notes)
+    return GaitAnalysis(filtered, forward, events, steps, parameters, kinematics, symmetry(steps), notes)
 
 
 def range_of_motion(kinematics: pd.DataFrame) -> dict[str, float]:

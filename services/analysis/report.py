@@ -40,8 +40,8 @@ def _number(value: float | None, digits: int = 3) -> str:
     return f"{value:.{digits}g}"
 
 
-def render_report(parameters: dict, range_of_motion: dict[str, float], figures: list[ReportFigure], warnings: list[str],
-                  methods: list[str], source: str, rate_hz: float, record: str, axes: str) -> str:
+def render_report(parameters: dict, symmetry: dict, range_of_motion: dict[str, float], figures: list[ReportFigure],
+                  warnings: list[str], methods: list[str], source: str, rate_hz: float, record: str, axes: str) -> str:
     rows = []
     for key, (label, unit) in LABELS.items():
         if key in parameters:
@@ -49,8 +49,11 @@ def render_report(parameters: dict, range_of_motion: dict[str, float], figures: 
             rows.append({"label": f"{label} ({unit})", "mean": _number(values.get("mean")),
                          "sd": _number(values.get("sd")), "cv": _number(values.get("cv_pct"), 2),
                          "n": values.get("n", "-"), "flag": values.get("n", 0) < MIN_STEPS})
+    sides = [{"label": f"{LABELS[key][0]} ({LABELS[key][1]})", "left": _number(values["left"]),
+              "right": _number(values["right"]), "index": _number(values["symmetry_index_pct"], 2)}
+             for key, values in symmetry.items() if key in LABELS]
     return _TEMPLATES.get_template("report.html.j2").render(
-        created=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), version=gait.__version__, source=source,
+        sides=sides, created=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), version=gait.__version__, source=source,
         rate_hz=rate_hz, record=record, parameters=rows, min_steps=MIN_STEPS,
         range_of_motion=[(name.replace("_deg", "").replace("_", " "), value) for name, value in range_of_motion.items()],
         figures=[{"data": base64.b64encode(f.png.read_bytes()).decode(), "caption": f.caption} for f in figures if f.png.is_file()],

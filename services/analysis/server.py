@@ -22,7 +22,7 @@ from services.analysis.plots import plot_cycle_curves, plot_trajectories
 from services.analysis.report import ReportFigure, render_report
 
 STAGE = "analysis"
-STAGE_VERSION = "9"
+STAGE_VERSION = "10"
 BACKEND = "butterworth-zero-phase"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FOOT_JOINTS_2D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_big_toe", "right_big_toe")
@@ -141,6 +141,7 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
             "events": int(len(events)),
             "spatiotemporal_parameters": parameters,
             "range_of_motion_deg": range_of_motion(gait.kinematics),
+            "symmetry": gait.symmetry,
         }
         with BundleWriter(self.store, key, STAGE, {"name": BACKEND, "version": STAGE_VERSION},
                           {"pose2d": pose2d, "lift3d": lift3d}, config) as writer:
@@ -181,7 +182,7 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
                        ReportFigure(writer.path("foot_trajectories_3d.png"), "Feet relative to the pelvis, raw and filtered"),
                        ReportFigure(writer.path("ankle_trajectories_2d.png"), "Feet in the image, raw and filtered")]
             writer.path("report.html").write_text(render_report(
-                parameters, meta["range_of_motion_deg"], figures, gait.warnings,
+                parameters, gait.symmetry, meta["range_of_motion_deg"], figures, gait.warnings,
                 [f"2D pose: {pose2d.manifest['backend']['name']} {pose2d.manifest['backend']['version']}; "
                  f"3D: {lift3d.manifest['backend']['name']} {lift3d.manifest['backend']['version']}; "
                  f"subject: {pose2d.meta.get('subject', {}).get('reason', '')}", *methods(lowpass)],

@@ -73,6 +73,21 @@ def _step_geometry(leading: np.ndarray, trailing: np.ndarray, strike_s: float, s
     return float(lengths[best]), abs(float(gaps[best] @ np.cross(up, forward)))
 
 
+SIDED = ("step_time_s", "stance_time_s", "stance_pct", "step_length_m")
+
+
+def symmetry(steps: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Left and right means of the per-side parameters and their symmetry index,
+    SI = 100 x |L - R| / ((L + R) / 2) (Robinson, Herzog & Nigg 1987); 0 is perfect symmetry."""
+    result = {}
+    for column in SIDED:
+        means = {side: steps.loc[steps.side == side, column].dropna().mean() for side in ("left", "right")}
+        if all(np.isfinite(v) for v in means.values()) and means["left"] + means["right"] != 0:
+            index = 100 * abs(means["left"] - means["right"]) / ((means["left"] + means["right"]) / 2)
+            result[column] = {"left": float(means["left"]), "right": float(means["right"]), "symmetry_index_pct": float(index)}
+    return result
+
+
 def summary(steps: pd.DataFrame) -> dict[str, dict[str, float]]:
     """Mean, SD, coefficient of variation (%) and count of each parameter; cadence in steps/min."""
     result = {}

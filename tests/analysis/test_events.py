@@ -107,3 +107,18 @@ def test_long_dropouts_are_reported_short_ones_bridged():
     gaps = [w for w in result.warnings if "dropout" in w]
     assert gaps == ["right_toe: 1 dropout longer than 0.1 s (longest 0.60 s) left empty, not invented"]
     assert np.isnan(result.filtered["right_toe"][400:460]).all()
+
+
+def test_symmetry_index():
+    from services.analysis.spatiotemporal import symmetry
+
+    trial = SyntheticWalker(right_step_scale=1.12).generate(12.0, 100.0)
+    events = ZeniEventDetector().detect(trial.positions, 100.0, walking_direction(trial.positions, UP)).events_
+    result = symmetry(steps_table(events))
+    stance = result["stance_pct"]
+    assert stance["right"] > stance["left"]
+    expected = 100 * abs(stance["left"] - stance["right"]) / ((stance["left"] + stance["right"]) / 2)
+    assert stance["symmetry_index_pct"] == pytest.approx(expected) and stance["symmetry_index_pct"] > 4
+    even = symmetry(steps_table(ZeniEventDetector().detect(SyntheticWalker().generate(12.0, 100.0).positions, 100.0,
+                                                           np.array([1.0, 0, 0])).events_))
+    assert even["step_time_s"]["symmetry_index_pct"] < 0.5
