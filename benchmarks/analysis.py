@@ -1,0 +1,85 @@
+"""Gait analysis: event accuracy on synthetic walks with known events, and speed.
+
+Prints, per sampling rate and noise level, the heel-strike and toe-off mean absolute error, the
+missed and extra events, and the cadence error; then the time to analyse a 60 s, 100 Hz trial.
+The synthetic walker is our own model (services/analysis/synthetic_gait.py): errors here show a
+method's behaviour, not its accuracy on people, which needs marker data with force plates.
+Run: python benchmarks/analysis.py
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from services.analysis.filtering import ButterworthLowPass
+from services.analysis.gait_analysis import analyse
+from services.analysis.synthetic_gait import SyntheticWalker
+from services.analysis.trajectories import Trajectories
+
+UP = np.array([0.0, 0.0, 1.0])
+DURATION_S = 20.0
+
+
+def event_errors(found: np.ndarray, truth: np.ndarray, tolerance_s: float = 0.25) -> tuple[list[float], int, int]:
+    """Signed errors of matched events, and the numbers missed and extra. True events within 0.5 s
+    of either end are left out (a peak at the edge cannot be seen), and so are found events
+    within 0.5 s + `tolerance_s` of an end that match none."""
+    truth = truth[(truth > 0.5) & (truth < DURATION_S - 0.5)]
+    errors, used = [], set()
+    for t in truth:
+        if found.size:
+            i = int(np.argmin(np.abs(found - t)))
+            if abs(found[i] - t) <= tolerance_s and i not in used:
+                errors.append(found[i] - t)
+                used.add(i)
+    inner = (found > 0.5 + tolerance_s) & (found < DURATION_S - 0.5 - tolerance_s)
+    extra = sum(1 for i in np.flatnonzero(inner) if i not in used)
+    return errors, len(truth) - len(errors), extra
+
+
+def accuracy(rate_hz: float, noise_m: float, seed: int = 0) -> dict:
+    walker = SyntheticWalker(cadence_steps_per_min=108.0)
+    trial = walker.generate(DURATION_S, rate_hz)
+    rng = np.random.default_rng(seed)
+    noisy = {name: p + rng.normal(0, noise_m, p.shape) for name, p in trial.positions.items()}
+    result = analyse(Trajectories(noisy, rate_hz, UP, "synthetic"), ButterworthLowPass())
+    events = result.events
+    figures = {}
+    for kind, truth in (("heel_strike", trial.heel_strikes_s), ("toe_off", trial.toe_offs_s)):
+        errors, missed, extra = [], 0, 0
+        for side in ("left", "right"):
+            found = events[(events.side == side) & (events.event == kind)].time_s.to_numpy()
+            e, m, x = event_errors(found, truth[side])
+            errors += e
+            missed += m
+            extra += x
+        figures[kind] = (1000 * float(np.mean(np.abs(errors))), 1000 * float(np.mean(errors)), missed, extra)
+    cadence = result.parameters.get("cadence_steps_per_min", {}).get("mean", float("nan"))
+    figures["cadence_error"] = cadence - walker.cadence_steps_per_min
+    return figures
+
+
+def speed(seconds: float = 60.0, rate_hz: float = 100.0) -> float:
+    trial = SyntheticWalker().generate(seconds, rate_hz)
+    trajectories = Trajectories(dict(trial.positions), rate_hz, UP, "synthetic")
+    started = time.perf_counter()
+    analyse(trajectories, ButterworthLowPass())
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    print("Zeni et al. 2008 on the synthetic walker (108 steps/min, 20 s):")
+    print(f"{'rate Hz':>8}{'noise mm':>10}{'HS MAE ms':>11}{'HS bias':>9}{'TO MAE ms':>11}{'TO bias':>9}"
+          f"{'missed':>8}{'extra':>7}{'cadence err':>13}")
+    for rate in (30.0, 100.0, 150.0):
+        for noise in (0.0, 0.005, 0.01):
+            f = accuracy(rate, noise)
+            hs, to = f["heel_strike"], f["toe_off"]
+            print(f"{rate:>8.0f}{noise * 1000:>10.0f}{hs[0]:>11.1f}{hs[1]:>9.1f}{to[0]:>11.1f}{to[1]:>9.1f}"
+                  f"{hs[2] + to[2]:>8d}{hs[3] + to[3]:>7d}{f['cadence_error']:>13.2f}")
+    print(f"\nanalysing a 60 s, 100 Hz trial: {speed():.2f} s")
+
+
+if __name__ == "__main__":
+    main()
