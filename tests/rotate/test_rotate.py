@@ -93,6 +93,13 @@ def _truncated(demo_clip: Path) -> bytes:
     return data[: len(data) // 3]
 
 
+def _zero_frames(tmp: Path) -> bytes:
+    path = tmp / "zero.mp4"
+    subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-y", "-f", "lavfi", "-i", "color=c=black:s=64x64:d=1",
+                    "-frames:v", "0", "-c:v", "libx264", str(path)], check=True)
+    return path.read_bytes()
+
+
 def _audio_only(tmp: Path) -> bytes:
     path = tmp / "audio.mp4"
     subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440:duration=1",
@@ -105,10 +112,12 @@ def _audio_only(tmp: Path) -> bytes:
     ("text", "not a readable video"),
     ("truncated", "truncated"),
     ("audio_only", "not a readable video"),
+    ("zero_frames", "not a readable video"),
 ])
 def test_bad_videos_are_rejected_without_leftovers(stubs, store, demo_clip, tmp_path, case, expected):
     data = {"empty": lambda: b"", "text": lambda: b"patient walked fine\n" * 50,
-            "truncated": lambda: _truncated(demo_clip), "audio_only": lambda: _audio_only(tmp_path)}[case]()
+            "truncated": lambda: _truncated(demo_clip), "audio_only": lambda: _audio_only(tmp_path),
+            "zero_frames": lambda: _zero_frames(tmp_path)}[case]()
     key = _video_bundle_with(store, "source.mp4", data)
     before = store.list("rotate/")
     with pytest.raises(grpc.RpcError) as error:
