@@ -42,6 +42,7 @@ def analyze_file(path: Path, out: Path, rate_hz: float | None, units: str | None
     rate = trajectories.sampling_rate_hz
     result.events.to_csv(out / "events.csv", index=False, float_format="%.4f")
     result.steps.to_csv(out / "steps.csv", index=False, float_format="%.4f")
+    result.kinematics.to_csv(out / "kinematics.csv", index=False, float_format="%.3f")
     names = sorted(result.filtered)
     filtered = np.stack([result.filtered[n] for n in names], axis=1)
     raw = np.stack([trajectories.positions.get(n, result.filtered[n]) for n in names], axis=1)

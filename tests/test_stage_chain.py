@@ -100,9 +100,12 @@ def test_analysis_filters_and_reports(chain, store, tmp_path):
     assert meta["high_frequency_power_ratio_3d"] < 0.2
     workbook = pd.read_excel(bundle.fetch("trajectories.xlsx", tmp_path), sheet_name=None)
     assert {"raw_2d_px", "filtered_2d_px", "raw_3d_m", "filtered_3d_m", "about"} <= set(workbook)
-    for plot in ("ankle_trajectories_2d.png", "foot_trajectories_3d.png"):
-        image = bundle.fetch(plot, tmp_path)
-        assert image.stat().st_size > 20_000
+    for plot in ("ankle_trajectories_2d", "foot_trajectories_3d", "joint_angles"):
+        assert bundle.fetch(f"{plot}.png", tmp_path).stat().st_size > 20_000
+        assert bundle.read_bytes(f"{plot}.svg").lstrip().startswith(b"<?xml")
+    steps = pd.read_csv(bundle.fetch("steps.csv", tmp_path))
+    assert {"step_length_m", "speed_m_s", "stance_pct"} <= set(steps.columns) and len(steps) >= 3
+    assert len(pd.read_csv(bundle.fetch("kinematics.csv", tmp_path))) == 101
     assert json.loads(bundle.read_bytes("analysis.json"))["fps"] == 30.0
     # The walker steps about every 0.6 s on this clip (stance plateaus of the 2D heel x trajectories).
     cadence = meta["spatiotemporal_parameters"]["cadence_steps_per_min"]

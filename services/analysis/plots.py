@@ -44,8 +44,14 @@ def plot_trajectories(
     panels[0, 0].set_title(title, pad=24)
     panels[0, 0].legend(ncol=6, fontsize=7, frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0))
     panels[-1, 0].set_xlabel("time (s)   thin: raw, bold: filtered")
+    _save(figure, path)
+
+
+def _save(figure, path: Path) -> None:
+    """PNG at `path` and the same figure as SVG beside it (vector, for reports and print)."""
     figure.tight_layout()
     figure.savefig(path, dpi=120)
+    figure.savefig(Path(path).with_suffix(".svg"))
     plt.close(figure)
 
 
@@ -76,6 +82,4 @@ def plot_cycle_curves(path: Path, kinematics, title: str) -> None:
         panel.legend(fontsize=7, frameon=False)
     panels[0, 0].set_ylabel("degrees")
     figure.suptitle(title)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    _save(figure, path)

@@ -22,7 +22,7 @@ from services.analysis.plots import plot_cycle_curves, plot_trajectories
 from services.analysis.report import ReportFigure, render_report
 
 STAGE = "analysis"
-STAGE_VERSION = "10"
+STAGE_VERSION = "11"
 BACKEND = "butterworth-zero-phase"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FOOT_JOINTS_2D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_big_toe", "right_big_toe")
@@ -153,9 +153,11 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
             plot_trajectories(writer.path("ankle_trajectories_2d.png"), time_s, raw2d, filtered2d, FOOT_JOINTS_2D,
                               ("x", "y"), "px", f"Foot keypoints in the image, Butterworth {lowpass.cutoff_hz:g} Hz")
             writer.add("ankle_trajectories_2d.png", "image/png", "raw vs filtered 2D foot trajectories", dims2d)
+            writer.add("ankle_trajectories_2d.svg", "image/svg+xml", "the same plot as SVG", dims2d)
             plot_trajectories(writer.path("foot_trajectories_3d.png"), time_s, raw3d, filtered3d, FOOT_JOINTS_3D,
                               ("x", "y", "z"), "m", f"Foot keypoints in 3D (relative to the pelvis), Butterworth {lowpass.cutoff_hz:g} Hz")
             writer.add("foot_trajectories_3d.png", "image/png", "raw vs filtered 3D foot trajectories", dims3d)
+            writer.add("foot_trajectories_3d.svg", "image/svg+xml", "the same plot as SVG", dims3d)
             sheets = {
                 "raw_2d_px": keypoint_table(raw2d, FOOT_JOINTS_2D, ("x", "y"), fps),
                 "filtered_2d_px": keypoint_table(filtered2d, FOOT_JOINTS_2D, ("x", "y"), fps),
@@ -176,8 +178,9 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
             if len(gait.kinematics.columns) > 1:
                 plot_cycle_curves(writer.path("joint_angles.png"), gait.kinematics,
                                   "Sagittal joint angles over the gait cycle (mean and SD, 3D keypoints)")
-                writer.add("joint_angles.png", "image/png", "hip, knee, ankle and trunk angles over the gait cycle",
-                           {"units": "deg", "conventions": "flexion, dorsiflexion and forward tilt positive"})
+                angle_meta = {"units": "deg", "conventions": "flexion, dorsiflexion and forward tilt positive"}
+                writer.add("joint_angles.png", "image/png", "hip, knee, ankle and trunk angles over the gait cycle", angle_meta)
+                writer.add("joint_angles.svg", "image/svg+xml", "the same plot as SVG", angle_meta)
             figures = [ReportFigure(writer.path("joint_angles.png"), "Sagittal joint angles over the gait cycle, mean and SD"),
                        ReportFigure(writer.path("foot_trajectories_3d.png"), "Feet relative to the pelvis, raw and filtered"),
                        ReportFigure(writer.path("ankle_trajectories_2d.png"), "Feet in the image, raw and filtered")]
@@ -192,6 +195,12 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
             events.to_csv(writer.path("events.csv"), index=False, float_format="%.4f")
             writer.add("events.csv", "text/csv", "heel strikes and toe offs per side (Zeni et al. 2008)",
                        {"columns": list(events.columns), "units": {"time_s": "s", "confidence": "0-1"}})
+            steps.to_csv(writer.path("steps.csv"), index=False, float_format="%.4f")
+            writer.add("steps.csv", "text/csv", "one row per heel strike: step, stride, stance, lengths, speed",
+                       {"columns": list(steps.columns)})
+            gait.kinematics.to_csv(writer.path("kinematics.csv"), index=False, float_format="%.3f")
+            writer.add("kinematics.csv", "text/csv", "mean and SD angle curves over 0-100 % of the gait cycle",
+                       {"units": "deg"})
             writer.add_json("analysis.json", meta, "filter settings and summary figures")
             return writer.commit(meta)
 
