@@ -1,4 +1,5 @@
-"""BlazePose GHUM full with ai-edge-litert: detection, landmarks, tracking, subject choice."""
+"""BlazePose GHUM full with ai-edge-litert: person detection, landmarks, tracking, subject choice."""
+from services.pose2d.blazepose.detector import Detection, PoseDetector
 from services.pose2d.blazepose.estimator import (
     BlazePoseEstimator,
     BlazePoseModels,
@@ -7,7 +8,8 @@ from services.pose2d.blazepose.estimator import (
     SubjectChoice,
     SubjectPose,
 )
-from services.pose2d.blazepose.landmarker import FramePose
+from services.pose2d.blazepose.landmarker import FramePose, PoseLandmarker
+from services.pose2d.blazepose.roi import Roi
 
-__all__ = ["BlazePoseEstimator", "BlazePoseModels", "EstimationCancelled", "FramePose", "NoPersonFound",
-           "SubjectChoice", "SubjectPose"]
+__all__ = ["BlazePoseEstimator", "BlazePoseModels", "Detection", "EstimationCancelled", "FramePose", "NoPersonFound",
+           "PoseDetector", "PoseLandmarker", "Roi", "SubjectChoice", "SubjectPose"]

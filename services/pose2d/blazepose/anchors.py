@@ -1,4 +1,9 @@
-"""SSD anchors of the BlazePose person detector (MediaPipe's pose_detection graph options)."""
+"""SSD anchors of the BlazePose person detector (MediaPipe's pose_detection graph options).
+
+The graph's anchor options: 5 layers, strides 8, 16, 32, 32, 32, input 224x224, offsets 0.5,
+aspect ratio 1.0 plus the interpolated-scale anchor, fixed anchor size. With fixed-size anchors
+(width = height = 1) the scales drop out and only the centres matter.
+"""
 from __future__ import annotations
 
 import math
@@ -7,14 +12,16 @@ import numpy as np
 
 INPUT_SIZE = 224
 STRIDES = (8, 16, 32, 32, 32)
-ANCHORS_PER_LAYER = 2  # aspect ratio 1.0 plus the interpolated-scale anchor
+ASPECT_RATIOS = (1.0,)
+ANCHORS_PER_LAYER = len(ASPECT_RATIOS) + 1  # plus the interpolated-scale anchor (ratio 1.0)
 
 
-def ssd_anchor_centres(input_size: int = INPUT_SIZE, strides: tuple[int, ...] = STRIDES, offset: float = 0.5) -> np.ndarray:
-    """(N, 2) anchor centres x, y normalised to [0, 1]; N = 2254 for the defaults.
+def ssd_anchor_centres(input_size: int = INPUT_SIZE, strides: tuple[int, ...] = STRIDES,
+                       offset: float = 0.5) -> np.ndarray:
+    """(N, 2) float32 anchor centres x, y normalised to [0, 1]; N = 2254 for the defaults.
 
-    With fixed-size anchors only the centres matter. Consecutive layers with the same stride share
-    one feature map, whose every cell then holds the anchors of all of them.
+    Consecutive layers with the same stride share one feature map, whose every cell then holds
+    the anchors of all of them (row-major cells: y outer, x inner).
     """
     centres = []
     layer = 0
@@ -25,7 +32,8 @@ def ssd_anchor_centres(input_size: int = INPUT_SIZE, strides: tuple[int, ...] = 
             same += 1
             layer += 1
         cells = math.ceil(input_size / stride)
-        ys, xs = np.meshgrid((np.arange(cells) + offset) / cells, (np.arange(cells) + offset) / cells, indexing="ij")
-        grid = np.stack([xs.ravel(), ys.ravel()], axis=1)  # row-major: y outer, x inner
+        axis = (np.arange(cells) + offset) / cells
+        ys, xs = np.meshgrid(axis, axis, indexing="ij")
+        grid = np.stack([xs.ravel(), ys.ravel()], axis=1)
         centres.append(np.repeat(grid, same * ANCHORS_PER_LAYER, axis=0))
     return np.concatenate(centres).astype(np.float32)
