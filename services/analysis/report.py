@@ -41,21 +41,45 @@ def _number(value: float | None, digits: int = 3) -> str:
 
 
 def render_report(parameters: dict, symmetry: dict, range_of_motion: dict[str, float], figures: list[ReportFigure],
-                  warnings: list[str], methods: list[str], source: str, rate_hz: float, record: str, axes: str) -> str:
+                  warnings: list[str], methods: list[str], source: str, rate_hz: float, record: str, axes: str,
+                  normal_ranges: dict | None = None, deviation: dict | None = None, mode: str = "3D",
+                  length_unit: str = "m") -> str:
+    """The report as one HTML string. `normal_ranges`: parameter -> NormalRange; `deviation`:
+    {"scores": {angle: GVS}, "gps": float, "source": str} (Baker et al. 2009)."""
+    normal_ranges = normal_ranges or {}
     rows = []
     for key, (label, unit) in LABELS.items():
         if key in parameters:
             values = parameters[key]
-            rows.append({"label": f"{label} ({unit})", "mean": _number(values.get("mean")),
-                         "sd": _number(values.get("sd")), "cv": _number(values.get("cv_pct"), 2),
-                         "n": values.get("n", "-"), "flag": values.get("n", 0) < MIN_STEPS})
-    sides = [{"label": f"{LABELS[key][0]} ({LABELS[key][1]})", "left": _number(values["left"]),
+            if length_unit != "m":
+                unit = unit.replace("m/s", f"{length_unit}/s") if unit == "m/s" else length_unit if unit == "m" else unit
+            normal = normal_ranges.get(key)
+            mean = values.get("mean")
+            outside = normal is not None and mean is not None and math.isfinite(mean) and not normal.low <= mean <= normal.high
+            rows.append({"label": f"{label} ({unit})", "mean": _number(mean), "sd": _number(values.get("sd")),
+                         "cv": _number(values.get("cv_pct"), 2), "n": values.get("n", "-"),
+                         "interval": f"{_number(values.get('ci95_low'))} - {_number(values.get('ci95_high'))}",
+                         "normal": f"{_number(normal.low)} - {_number(normal.high)}" if normal else "-",
+                         "outside": outside, "flag": values.get("few", values.get("n", 0) < MIN_STEPS)})
+    sides = [{"label": f"{LABELS[key][0]} ({LABELS[key][1] if length_unit == 'm' or 'm' not in LABELS[key][1] else length_unit})", "left": _number(values["left"]),
               "right": _number(values["right"]), "index": _number(values["symmetry_index_pct"], 2)}
              for key, values in symmetry.items() if key in LABELS]
+    basis = next(iter(normal_ranges.values())).basis if normal_ranges else ""
     return _TEMPLATES.get_template("report.html.j2").render(
         sides=sides, created=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), version=gait.__version__, source=source,
-        rate_hz=rate_hz, record=record, parameters=rows, min_steps=MIN_STEPS,
+        rate_hz=rate_hz, record=record, parameters=rows, min_steps=MIN_STEPS, normal_basis=basis, mode=mode,
         range_of_motion=[(name.replace("_deg", "").replace("_", " "), value) for name, value in range_of_motion.items()],
+        deviation=deviation,
         figures=[{"data": base64.b64encode(f.png.read_bytes()).decode(), "caption": f.caption} for f in figures if f.png.is_file()],
         warnings=warnings, methods=methods, axes=axes,
     )
+
+
+def write_pdf(html: str, path: Path) -> str | None:
+    """The report as PDF (WeasyPrint); None when done, else the reason it could not be made."""
+    try:
+        import weasyprint
+    except OSError as exc:  # the Pango library WeasyPrint draws text with is missing
+        return f"no PDF: WeasyPrint needs the Pango library ({exc.__class__.__name__}); install libpango-1.0-0"
+    weasyprint.HTML(string=html).write_pdf(path)
+    return None

@@ -16,15 +16,15 @@ from gait.store import ObjectStore, open_store
 from gait.tables import keypoint_table, write_workbook
 from gait.v1 import stages_pb2, stages_pb2_grpc
 from services.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass, finite_runs
-from services.analysis.gait_analysis import EVENTS_METHOD, analyse, methods, range_of_motion
+from services.analysis.gait_analysis import analyse
+from services.analysis.outputs import XLSX, ReportContext, write_outputs
+from services.analysis.plots import plot_trajectories
+from services.analysis.report import ReportFigure
 from services.analysis.trajectories import Trajectories
-from services.analysis.plots import plot_cycle_curves, plot_trajectories
-from services.analysis.report import ReportFigure, render_report
 
 STAGE = "analysis"
-STAGE_VERSION = "11"
+STAGE_VERSION = "12"
 BACKEND = "butterworth-zero-phase"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FOOT_JOINTS_2D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_big_toe", "right_big_toe")
 FOOT_JOINTS_3D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_toe", "right_toe")
 MIN_KEYPOINT_SCORE = 0.3  # 2D points below this confidence count as missing
@@ -67,7 +67,7 @@ def keypoint_trajectories(h36m: np.ndarray, feet3d: np.ndarray, fps: float) -> T
     feet = foot_trajectories_3d(h36m, feet3d)
     positions = {name: feet[:, i] for i, name in enumerate(FOOT_JOINTS_3D)}
     positions.update({name: h36m[:, H36M_17.index(name)].astype(np.float64) for name in BODY_JOINTS_3D})
-    return Trajectories(positions, fps, CAMERA_UP, "3D keypoints (pelvis-relative)")
+    return Trajectories(positions, fps, CAMERA_UP, "3D keypoints (pelvis-relative)", root_relative=True)
 
 
 def high_frequency_power_ratio(raw: np.ndarray, filtered: np.ndarray, fps: float, above_hz: float) -> float:
@@ -124,84 +124,50 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
         h36m, feet3d = lift3d.read_npy("X3D.npy"), lift3d.read_npy("feet3d.npy")
         raw3d = foot_trajectories_3d(h36m, feet3d)
         filtered2d = lowpass.filter(raw2d, fps)
-        gait = analyse(keypoint_trajectories(h36m, feet3d, fps), lowpass)
+        trajectories = keypoint_trajectories(h36m, feet3d, fps)
+        gait = analyse(trajectories, lowpass)
         filtered3d = np.stack([gait.filtered[name] for name in FOOT_JOINTS_3D], axis=1)
-        events, steps, parameters = gait.events, gait.steps, gait.parameters
         gait.warnings.extend(camera_view_warnings(gait.forward))
         time_s = np.arange(len(raw2d)) / fps
-        meta = {
-            "fps": fps, "frames": len(raw2d), "cutoff_hz": lowpass.cutoff_hz, "order": lowpass.order,
-            "trajectories": [f"{n} (2D px)" for n in FOOT_JOINTS_2D] + [f"{n} (3D m)" for n in FOOT_JOINTS_3D],
-            "high_frequency_power_ratio_2d": high_frequency_power_ratio(raw2d, filtered2d, fps, lowpass.cutoff_hz),
-            "high_frequency_power_ratio_3d": high_frequency_power_ratio(raw3d, filtered3d, fps, lowpass.cutoff_hz),
-            "axes_2d": {"x": "right in the image (px)", "y": "down in the image (px)"},
-            "axes_3d": lift3d.file_meta("X3D.npy").get("axes", {}),
-            "events_method": EVENTS_METHOD + ", on the 3D keypoints",
-            "warnings": gait.warnings,
-            "events": int(len(events)),
-            "spatiotemporal_parameters": parameters,
-            "range_of_motion_deg": range_of_motion(gait.kinematics),
-            "symmetry": gait.symmetry,
-        }
+        axes_3d = lift3d.file_meta("X3D.npy").get("axes", {})
+        axes_2d = {"x": "right in the image (px)", "y": "down in the image (px)"}
         with BundleWriter(self.store, key, STAGE, {"name": BACKEND, "version": STAGE_VERSION},
                           {"pose2d": pose2d, "lift3d": lift3d}, config) as writer:
             dims2d = {"joints": list(FOOT_JOINTS_2D), "channels": ["x", "y"], "units": "px", "fps": fps}
-            dims3d = {"joints": list(FOOT_JOINTS_3D), "channels": ["x", "y", "z"], "units": "m", "fps": fps,
-                      "axes": meta["axes_3d"]}
+            dims3d = {"joints": list(FOOT_JOINTS_3D), "channels": ["x", "y", "z"], "units": "m", "fps": fps, "axes": axes_3d}
             writer.add_npy("feet2d_filtered.npy", filtered2d.astype(np.float32), "filtered 2D foot trajectories", dims2d)
             writer.add_npy("feet3d_filtered.npy", filtered3d.astype(np.float32), "filtered 3D foot trajectories", dims3d)
             plot_trajectories(writer.path("ankle_trajectories_2d.png"), time_s, raw2d, filtered2d, FOOT_JOINTS_2D,
                               ("x", "y"), "px", f"Foot keypoints in the image, Butterworth {lowpass.cutoff_hz:g} Hz")
             writer.add("ankle_trajectories_2d.png", "image/png", "raw vs filtered 2D foot trajectories", dims2d)
             writer.add("ankle_trajectories_2d.svg", "image/svg+xml", "the same plot as SVG", dims2d)
-            plot_trajectories(writer.path("foot_trajectories_3d.png"), time_s, raw3d, filtered3d, FOOT_JOINTS_3D,
-                              ("x", "y", "z"), "m", f"Foot keypoints in 3D (relative to the pelvis), Butterworth {lowpass.cutoff_hz:g} Hz")
-            writer.add("foot_trajectories_3d.png", "image/png", "raw vs filtered 3D foot trajectories", dims3d)
-            writer.add("foot_trajectories_3d.svg", "image/svg+xml", "the same plot as SVG", dims3d)
-            sheets = {
+            write_workbook(writer.path("trajectories.xlsx"), {
                 "raw_2d_px": keypoint_table(raw2d, FOOT_JOINTS_2D, ("x", "y"), fps),
                 "filtered_2d_px": keypoint_table(filtered2d, FOOT_JOINTS_2D, ("x", "y"), fps),
                 "raw_3d_m": keypoint_table(raw3d, FOOT_JOINTS_3D, ("x", "y", "z"), fps),
                 "filtered_3d_m": keypoint_table(filtered3d, FOOT_JOINTS_3D, ("x", "y", "z"), fps),
-                "events": events,
-                "steps": steps,
-                "kinematics": gait.kinematics,
-            }
-            notes = {"filter": f"Butterworth low-pass, order {lowpass.order}, cutoff {lowpass.cutoff_hz:g} Hz, "
-                               "zero-phase (forwards and backwards)", "fps": fps,
-                     "gaps": f"dropouts up to {lowpass.max_gap_s:g} s bridged by linear interpolation, longer ones left empty",
-                     **{f"2D axis {k}": v for k, v in meta["axes_2d"].items()},
-                     **{f"3D axis {k}": v for k, v in meta["axes_3d"].items()},
-                     "events": meta["events_method"]}
-            write_workbook(writer.path("trajectories.xlsx"), sheets, notes)
+            }, {"filter": f"Butterworth low-pass, order {lowpass.order}, cutoff {lowpass.cutoff_hz:g} Hz, zero-phase "
+                          "(forwards and backwards)", "fps": fps,
+                "gaps": f"dropouts up to {lowpass.max_gap_s:g} s bridged by linear interpolation, longer ones left empty",
+                **{f"2D axis {k}": v for k, v in axes_2d.items()}, **{f"3D axis {k}": v for k, v in axes_3d.items()}})
             writer.add("trajectories.xlsx", XLSX, "raw and filtered foot trajectories, 2D and 3D", {"fps": fps})
-            if len(gait.kinematics.columns) > 1:
-                plot_cycle_curves(writer.path("joint_angles.png"), gait.kinematics,
-                                  "Sagittal joint angles over the gait cycle (mean and SD, 3D keypoints)")
-                angle_meta = {"units": "deg", "conventions": "flexion, dorsiflexion and forward tilt positive"}
-                writer.add("joint_angles.png", "image/png", "hip, knee, ankle and trunk angles over the gait cycle", angle_meta)
-                writer.add("joint_angles.svg", "image/svg+xml", "the same plot as SVG", angle_meta)
-            figures = [ReportFigure(writer.path("joint_angles.png"), "Sagittal joint angles over the gait cycle, mean and SD"),
-                       ReportFigure(writer.path("foot_trajectories_3d.png"), "Feet relative to the pelvis, raw and filtered"),
-                       ReportFigure(writer.path("ankle_trajectories_2d.png"), "Feet in the image, raw and filtered")]
-            writer.path("report.html").write_text(render_report(
-                parameters, gait.symmetry, meta["range_of_motion_deg"], figures, gait.warnings,
-                [f"2D pose: {pose2d.manifest['backend']['name']} {pose2d.manifest['backend']['version']}; "
-                 f"3D: {lift3d.manifest['backend']['name']} {lift3d.manifest['backend']['version']}; "
-                 f"subject: {pose2d.meta.get('subject', {}).get('reason', '')}", *methods(lowpass)],
-                "phone video, 3D keypoints", fps, key, "x right, y down, z away from the camera; "
-                "lengths in metres, relative to the pelvis"))
-            writer.add("report.html", "text/html", "the analysis as a self-contained HTML page")
-            events.to_csv(writer.path("events.csv"), index=False, float_format="%.4f")
-            writer.add("events.csv", "text/csv", "heel strikes and toe offs per side (Zeni et al. 2008)",
-                       {"columns": list(events.columns), "units": {"time_s": "s", "confidence": "0-1"}})
-            steps.to_csv(writer.path("steps.csv"), index=False, float_format="%.4f")
-            writer.add("steps.csv", "text/csv", "one row per heel strike: step, stride, stance, lengths, speed",
-                       {"columns": list(steps.columns)})
-            gait.kinematics.to_csv(writer.path("kinematics.csv"), index=False, float_format="%.3f")
-            writer.add("kinematics.csv", "text/csv", "mean and SD angle curves over 0-100 % of the gait cycle",
-                       {"units": "deg"})
-            writer.add_json("analysis.json", meta, "filter settings and summary figures")
+            context = ReportContext(
+                source="phone video, 3D keypoints", record=key.rsplit("/", 1)[-1][:16],
+                axes="x right, y down, z away from the camera; lengths in metres, relative to the pelvis",
+                provenance=[f"2D pose: {pose2d.manifest['backend']['name']} {pose2d.manifest['backend']['version']}; "
+                            f"3D: {lift3d.manifest['backend']['name']} {lift3d.manifest['backend']['version']}; "
+                            f"subject: {pose2d.meta.get('subject', {}).get('reason', '')}"],
+                extra_figures=[ReportFigure(writer.path("ankle_trajectories_2d.png"), "Feet in the image, raw and filtered")])
+            files, summary = write_outputs(writer.workdir, gait, trajectories, lowpass, context)
+            for file in files:
+                writer.add(file.name, file.mime, file.description, file.meta)
+            meta = {
+                **summary, "fps": fps, "frames": len(raw2d), "cutoff_hz": lowpass.cutoff_hz, "order": lowpass.order,
+                "trajectories": [f"{n} (2D px)" for n in FOOT_JOINTS_2D] + [f"{n} (3D m)" for n in FOOT_JOINTS_3D],
+                "high_frequency_power_ratio_2d": high_frequency_power_ratio(raw2d, filtered2d, fps, lowpass.cutoff_hz),
+                "high_frequency_power_ratio_3d": high_frequency_power_ratio(raw3d, filtered3d, fps, lowpass.cutoff_hz),
+                "axes_2d": axes_2d, "axes_3d": axes_3d,
+            }
             return writer.commit(meta)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import t as student_t
 
 STEP_COLUMNS = ["side", "heel_strike_s", "step_time_s", "stride_time_s", "stance_time_s", "stance_pct",
                 "step_length_m", "step_width_m", "stride_length_m", "speed_m_s"]
@@ -88,15 +89,34 @@ def symmetry(steps: pd.DataFrame) -> dict[str, dict[str, float]]:
     return result
 
 
-def summary(steps: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """Mean, SD, coefficient of variation (%) and count of each parameter; cadence in steps/min."""
+LENGTHS = ("step_length_m", "step_width_m", "stride_length_m", "speed_m_s")
+MIN_STEPS_FOR_MEAN = 4
+
+
+def summary(steps: pd.DataFrame, length_scale_uncertainty: float = 0.0) -> dict[str, dict[str, float]]:
+    """Mean, SD, coefficient of variation (%), count and 95 % interval of each parameter; cadence
+    in steps/min.
+
+    The interval is the mean's confidence interval from the step-to-step spread (Student's t with
+    n - 1 degrees of freedom); for lengths and speed, a relative scale uncertainty (SD) adds
+    1.96 x that share of the mean in quadrature. Fewer than MIN_STEPS_FOR_MEAN values are flagged
+    (`few`), not hidden."""
     result = {}
     for column in ("step_time_s", "stride_time_s", "stance_time_s", "stance_pct", "step_length_m", "step_width_m",
                    "stride_length_m", "speed_m_s"):
         values = steps[column].dropna().to_numpy()
         if values.size:
             mean, sd = float(values.mean()), float(values.std(ddof=1)) if values.size > 1 else float("nan")
-            result[column] = {"mean": mean, "sd": sd, "cv_pct": 100 * sd / mean if mean else float("nan"), "n": int(values.size)}
+            half = float(student_t.ppf(0.975, values.size - 1) * sd / np.sqrt(values.size)) if values.size > 1 else float("nan")
+            if column in LENGTHS and length_scale_uncertainty:
+                half = float(np.hypot(half, 1.96 * length_scale_uncertainty * abs(mean)))
+            result[column] = {"mean": mean, "sd": sd, "cv_pct": 100 * sd / mean if mean else float("nan"),
+                              "n": int(values.size), "ci95_low": mean - half, "ci95_high": mean + half,
+                              "few": bool(values.size < MIN_STEPS_FOR_MEAN)}
     if "step_time_s" in result:
-        result["cadence_steps_per_min"] = {"mean": 60.0 / result["step_time_s"]["mean"], "n": result["step_time_s"]["n"]}
+        step = result["step_time_s"]
+        result["cadence_steps_per_min"] = {"mean": 60.0 / step["mean"], "n": step["n"],
+                                           "ci95_low": 60.0 / step["ci95_high"] if step["ci95_high"] > 0 else float("nan"),
+                                           "ci95_high": 60.0 / step["ci95_low"] if step["ci95_low"] > 0 else float("nan"),
+                                           "few": step["few"]}
     return result

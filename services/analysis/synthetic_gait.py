@@ -11,7 +11,7 @@ World axes: x forward (walking direction), y left, z up, metres.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -133,6 +133,45 @@ class SyntheticWalker:
         offs = every + stance * stride_t
         inside = lambda times: times[(times >= t[0]) & (times <= t[-1])]  # noqa: E731
         return heel, toe, ankle, inside(every), inside(offs)
+
+
+def with_standing(trial: SyntheticTrial, before_s: float, after_s: float) -> SyntheticTrial:
+    """The same walk with the walker standing still before and after it (first and last pose held)."""
+    rate = trial.sampling_rate_hz
+    head, tail = int(round(before_s * rate)), int(round(after_s * rate))
+    positions = {name: np.concatenate([np.repeat(p[:1], head, axis=0), p, np.repeat(p[-1:], tail, axis=0)])
+                 for name, p in trial.positions.items()}
+    shift = head / rate
+    return replace(trial, positions=positions,
+                   heel_strikes_s={side: times + shift for side, times in trial.heel_strikes_s.items()},
+                   toe_offs_s={side: times + shift for side, times in trial.toe_offs_s.items()})
+
+
+def with_turn(trial: SyntheticTrial, start_s: float, duration_s: float, angle_deg: float = 180.0,
+              up_axis: int = 2) -> SyntheticTrial:
+    """The walk turning by `angle_deg` about the vertical through the pelvis at `start_s`, smoothly
+    over `duration_s`, and walking on in the new direction. The feet slide while the body turns,
+    so events within the turn (and 0.2 s around it) are no longer known: they leave the truth."""
+    rate = trial.sampling_rate_hz
+    time = trial.time_s
+    angle = np.radians(angle_deg) * _smooth((time - start_s) / duration_s)
+    pivot = trial.positions["pelvis"][int(round(start_s * rate))]
+    cos, sin = np.cos(angle), np.sin(angle)
+    a, b = [axis for axis in range(3) if axis != up_axis]
+    positions = {}
+    for name, p in trial.positions.items():
+        relative = p - pivot
+        turned = relative.copy()
+        turned[:, a] = cos * relative[:, a] - sin * relative[:, b]
+        turned[:, b] = sin * relative[:, a] + cos * relative[:, b]
+        positions[name] = pivot + turned
+
+    def outside(times: np.ndarray) -> np.ndarray:
+        return times[(times < start_s - 0.2) | (times > start_s + duration_s + 0.2)]
+
+    return replace(trial, positions=positions,
+                   heel_strikes_s={side: outside(t) for side, t in trial.heel_strikes_s.items()},
+                   toe_offs_s={side: outside(t) for side, t in trial.toe_offs_s.items()})
 
 
 def _smooth(s: np.ndarray) -> np.ndarray:

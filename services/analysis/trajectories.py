@@ -18,6 +18,10 @@ class Trajectories:
     up: np.ndarray                    # unit vector of the vertical axis in these coordinates
     source: str                       # what they come from, for the report
     notes: dict[str, str] = field(default_factory=dict)
+    root_relative: bool = False       # True: relative to the pelvis (keypoints), no heights above the ground
+    length_uncertainty: float = 0.0   # relative SD of the length scale (0: calibrated markers)
+    planar: bool = False              # 2D mode: the image plane only, no depth (no step width)
+    length_unit: str = "m"            # "m", or "leg" when lengths are relative to the leg (2D without scale)
 
     def __post_init__(self) -> None:
         missing = [name for name in REQUIRED if name not in self.positions]
