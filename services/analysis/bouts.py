@@ -24,9 +24,10 @@ class StraightBoutDetector:
     swings by at least `min_stepping_m` (RMS about its mean); standing still, shuffling and
     weight shifting swing it less. Heading: the horizontal normal of the line from the right to
     the left hip, averaged over the window; a turn is where it rotates faster than
-    `max_turn_rate_deg_s`. A bout is a run of stepping, straight frames, trimmed by half a window
-    at each end (which also leaves out the first and last steps of starting and stopping), at
-    least `min_duration_s` long. Result: `bouts_`, a list of [start, stop) frame ranges.
+    `max_turn_rate_deg_s`. A bout is a run of stepping, straight frames with valid hips (or
+    pelvis), at least `min_duration_s` long; where it starts or ends because the walker stands or
+    turns, it is trimmed by half a window, which also leaves out the first and last steps of
+    starting and stopping. Result: `bouts_`, a list of [start, stop) frame ranges.
 
     Parameters
     ----------
@@ -45,13 +46,16 @@ class StraightBoutDetector:
     max_turn_rate_deg_s: float = 25.0
     min_duration_s: float = 2.0
 
-    def detect(self, positions: dict[str, np.ndarray], sampling_rate_hz: float, up: np.ndarray) -> StraightBoutDetector:
+    def detect(self, positions: dict[str, np.ndarray], sampling_rate_hz: float, up: np.ndarray,
+               heading_from_path: bool = False) -> StraightBoutDetector:
+        """`heading_from_path`: take the heading from the pelvis's path even where hips exist
+        (2D side views, where the hip line points into the image and has no usable normal)."""
         for name in ("left_ankle", "right_ankle"):
             if name not in positions:
                 raise InvalidInput(f"finding the walking bouts needs the {name} trajectory")
         up = np.asarray(up, float) / np.linalg.norm(up)
         window = max(3, int(round(self.window_s * sampling_rate_hz)))
-        if "left_hip" in positions and "right_hip" in positions:
+        if "left_hip" in positions and "right_hip" in positions and not heading_from_path:
             heading = _heading(np.cross(up, _fill(positions["left_hip"] - positions["right_hip"])), up, window)
             body = positions["left_hip"] - positions["right_hip"]
         elif "pelvis" in positions:  # markers without hip joint centres: the pelvis's path gives the heading
@@ -62,16 +66,21 @@ class StraightBoutDetector:
         feet = _fill(positions["left_ankle"] - positions["right_ankle"])
         apart = np.einsum("ij,ij->i", feet, heading)
         centred = apart - uniform_filter1d(apart, window, mode="nearest")
-        swing = np.sqrt(uniform_filter1d(centred**2, window, mode="nearest"))
+        swing = np.sqrt(np.clip(uniform_filter1d(centred**2, window, mode="nearest"), 0, None))
         turn_rate = np.degrees(_turn_rate(heading, up)) * sampling_rate_hz
         turn_rate = uniform_filter1d(np.abs(turn_rate), window, mode="nearest")
         valid = np.isfinite(body).all(axis=1)
         self.stepping_ = swing >= self.min_stepping_m
         self.straight_ = turn_rate <= self.max_turn_rate_deg_s
-        walking = self.stepping_ & self.straight_ & valid
-        trim = window // 2  # the window smears each edge by half its width: trim it back
-        self.bouts_ = [(start + trim, stop - trim) for start, stop in _runs(walking)
-                       if (stop - start - 2 * trim) / sampling_rate_hz >= self.min_duration_s]
+        # the window smears the edges of stepping and turning by half its width: trim them back
+        # (edges where the data start or stop are sharp and stay)
+        trim = window // 2
+        gait = np.zeros(len(valid), dtype=bool)
+        for start, stop in _runs(self.stepping_ & self.straight_):
+            first, last = (start + trim if start > 0 else 0), (stop - trim if stop < len(valid) else stop)
+            gait[first: max(first, last)] = True
+        self.bouts_ = [(start, stop) for start, stop in _runs(gait & valid)
+                       if (stop - start) / sampling_rate_hz >= self.min_duration_s]
         return self
 
 

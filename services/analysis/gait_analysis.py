@@ -52,8 +52,8 @@ def methods(lowpass: ButterworthLowPass, events_method: str = ZeniEventDetector.
         f"applied forwards and backwards; dropouts up to {lowpass.max_gap_s:g} s bridged (Winter 2009, "
         "Biomechanics and Motor Control of Human Movement).",
         "Walking bouts: stretches where the feet alternate and the heading (normal to the hip line) turns "
-        "slower than 25 deg/s, at least 2 s long, trimmed by 0.5 s at each end; turns, standing and the first "
-        "and last steps are left out. Each bout is analysed on its own.",
+        "slower than 25 deg/s, at least 2 s long, trimmed by 0.5 s where the walker stands or turns; turns, "
+        "standing and the first and last steps are left out. Each bout is analysed on its own.",
         f"Gait events: {events_method}. Zeni, Richards & Higginson 2008, Gait & Posture 27:710-714; "
         "O'Connor et al. 2007, Gait & Posture 25:469-474. The walking direction is the main horizontal axis "
         "of the feet's motion relative to the pelvis, per bout.",
@@ -112,10 +112,11 @@ def gap_warnings(positions: dict[str, np.ndarray], rate_hz: float, bridged_s: fl
     return lines
 
 
-def _bouts(filtered: dict[str, np.ndarray], rate: float, up: np.ndarray, notes: list[str]) -> list[tuple[int, int]]:
+def _bouts(filtered: dict[str, np.ndarray], rate: float, up: np.ndarray, planar: bool,
+           notes: list[str]) -> list[tuple[int, int]]:
     frames = len(filtered["pelvis"])
     try:
-        bouts = StraightBoutDetector().detect(filtered, rate, up).bouts_
+        bouts = StraightBoutDetector().detect(filtered, rate, up, heading_from_path=planar).bouts_
     except InvalidInput as exc:
         notes.append(f"walking bouts not found ({exc}): the whole recording is analysed")
         return [(0, frames)]
@@ -151,7 +152,7 @@ def analyse(trajectories: Trajectories, lowpass: ButterworthLowPass, events_meth
     events, steps, bout_rows = [], [], []
     angles: dict[str, np.ndarray] = {}
     forward_of_longest, longest = None, 0
-    for number, (start, stop) in enumerate(_bouts(filtered, rate, up, notes), start=1):
+    for number, (start, stop) in enumerate(_bouts(filtered, rate, up, trajectories.planar, notes), start=1):
         part = _sliced(filtered, start, stop)
         try:
             forward = walking_direction(part, up)

@@ -67,7 +67,11 @@ def trajectories_2d(keypoints: np.ndarray, rate_hz: float, source: str, height_m
         point = keypoints[:, layout.index(name)]
         xyz = np.stack([point[:, 0], -point[:, 1], np.zeros(len(point))], axis=1)  # image y points down
         xyz[point[:, 2] < MIN_SCORE] = np.nan
-        positions[RENAMED.get(name, name)] = xyz
+        if np.isfinite(xyz).any():
+            positions[RENAMED.get(name, name)] = xyz
+    for needed in ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle"):
+        if needed not in positions:
+            raise InvalidInput(f"the 2D keypoints have no confident {needed} (score >= {MIN_SCORE})")
     if "pelvis" not in positions:
         positions["pelvis"] = 0.5 * (positions["left_hip"] + positions["right_hip"])
     pixels_per_leg = leg_length(positions)

@@ -1,0 +1,143 @@
+"""The whole analysis on synthetic walks with known events: event methods and their accuracy,
+walking bouts (standing, a turn), direction towards or away from a camera, intervals."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gait.errors import InvalidInput
+from services.analysis.events import FootContactEventDetector, OConnorEventDetector, ZeniEventDetector, walking_direction
+from services.analysis.filtering import ButterworthLowPass
+from services.analysis.gait_analysis import analyse, choose_event_detector
+from services.analysis.spatiotemporal import summary
+from services.analysis.synthetic_gait import SyntheticWalker, with_standing, with_turn
+from services.analysis.trajectories import Trajectories
+
+UP = np.array([0.0, 0.0, 1.0])
+
+
+def _matched_errors(events: pd.DataFrame, truth: dict[str, np.ndarray], kind: str, start_s: float, stop_s: float):
+    """Signed errors of the found events against the true ones inside [start_s, stop_s], and the
+    numbers of true events missed and found events extra there."""
+    errors, missed, extra = [], 0, 0
+    for side in ("left", "right"):
+        found = events[(events.side == side) & (events.event == kind)].time_s.to_numpy()
+        found = found[(found > start_s) & (found < stop_s)]
+        true = truth[side][(truth[side] > start_s + 0.15) & (truth[side] < stop_s - 0.15)]
+        used = set()
+        for t in true:
+            i = int(np.argmin(np.abs(found - t))) if found.size else -1
+            if i >= 0 and abs(found[i] - t) < 0.2 and i not in used:
+                errors.append(found[i] - t)
+                used.add(i)
+            else:
+                missed += 1
+        inner = (found > start_s + 0.35) & (found < stop_s - 0.35)
+        extra += sum(1 for i in np.flatnonzero(inner) if i not in used)
+    return np.array(errors), missed, extra
+
+
+@pytest.mark.parametrize("rate_hz", [100.0, 150.0])
+@pytest.mark.parametrize("noise_m", [0.0, 0.001])
+def test_foot_contact_events_meet_the_accuracy_targets(rate_hz, noise_m):
+    """Heel strike within 20 ms and toe off within 10 ms (mean absolute error), none missed or extra,
+    on marker-like data (ground-fixed, heels and toes) at 100-150 Hz."""
+    trial = SyntheticWalker(cadence_steps_per_min=108.0).generate(12.0, rate_hz)
+    rng = np.random.default_rng(1)
+    noisy = {name: p + rng.normal(0, noise_m, p.shape) for name, p in trial.positions.items()}
+    result = analyse(Trajectories(noisy, rate_hz, UP, "synthetic markers"), ButterworthLowPass())
+    assert result.events_method.startswith(FootContactEventDetector.name)
+    for kind, truth, limit in (("heel_strike", trial.heel_strikes_s, 0.020), ("toe_off", trial.toe_offs_s, 0.010)):
+        errors, missed, extra = _matched_errors(result.events, truth, kind, 0.5, 11.5)
+        assert missed == 0 and extra == 0
+        assert np.abs(errors).mean() <= limit, f"{kind}: {1000 * np.abs(errors).mean():.1f} ms"
+    assert result.parameters["cadence_steps_per_min"]["mean"] == pytest.approx(108.0, abs=1.0)
+
+
+def test_oconnor_finds_one_strike_and_one_toe_off_per_stride():
+    trial = SyntheticWalker().generate(10.0, 100.0)
+    events = OConnorEventDetector().detect(trial.positions, 100.0, np.array([1.0, 0, 0]), UP).events_
+    for kind, truth in (("heel_strike", trial.heel_strikes_s), ("toe_off", trial.toe_offs_s)):
+        errors, missed, extra = _matched_errors(events, truth, kind, 0.5, 9.5)
+        assert missed == 0 and extra == 0
+        assert np.abs(errors).max() < 0.1  # its own timing on this walker: see benchmarks/analysis.py
+
+
+def test_event_method_is_chosen_from_the_data():
+    trial = SyntheticWalker().generate(4.0, 100.0)
+    markers = Trajectories(dict(trial.positions), 100.0, UP, "markers")
+    assert isinstance(choose_event_detector(markers)[0], FootContactEventDetector)
+    video = Trajectories({n: p - trial.positions["pelvis"] for n, p in trial.positions.items()}, 30.0, UP, "keypoints",
+                         root_relative=True)
+    detector, reason = choose_event_detector(video)
+    assert isinstance(detector, ZeniEventDetector) and "pelvis-relative" in reason
+    ankles_only = Trajectories({n: p for n, p in trial.positions.items() if not n.endswith(("heel", "toe"))}, 100.0, UP, "h36m")
+    assert isinstance(choose_event_detector(ankles_only)[0], ZeniEventDetector)
+    assert isinstance(choose_event_detector(markers, "oconnor")[0], OConnorEventDetector)
+    with pytest.raises(InvalidInput, match="foot-contact event method needs"):
+        choose_event_detector(video, "contact")
+    with pytest.raises(InvalidInput, match="unknown event method"):
+        choose_event_detector(markers, "magic")
+
+
+def test_standing_and_a_turn_are_not_analysed_as_gait():
+    """Stand 3 s, walk 5 s, turn 180 degrees over 2 s, walk back 5 s, stand 2 s: two bouts, each
+    with its own walking direction, no event in the turn or while standing, cadence right."""
+    walk = SyntheticWalker(cadence_steps_per_min=104.0).generate(12.0, 100.0)
+    trial = with_standing(with_turn(walk, 5.0, 2.0), 3.0, 2.0)
+    result = analyse(Trajectories(dict(trial.positions), 100.0, UP, "course"), ButterworthLowPass())
+    assert len(result.bouts) == 2
+    first, second = result.bouts.itertuples()
+    assert 2.5 < first.start_s < 3.6 and 7.0 < first.stop_s < 8.2      # walking from 3 s, turning from 8 s
+    assert 9.8 < second.start_s < 11.0 and 14.5 < second.stop_s < 15.2  # turn ends at 10 s, standing from 15 s
+    assert first.forward_x == pytest.approx(1.0, abs=0.05) and second.forward_x == pytest.approx(-1.0, abs=0.05)
+    times = result.events.time_s
+    assert not ((times > 8.0) & (times < 10.0)).any() and not (times < 2.9).any() and not (times > 15.0).any()
+    for kind, truth in (("heel_strike", trial.heel_strikes_s), ("toe_off", trial.toe_offs_s)):
+        for bout in result.bouts.itertuples():
+            errors, missed, extra = _matched_errors(result.events, truth, kind, bout.start_s, bout.stop_s)
+            assert missed == 0 and extra == 0 and np.abs(errors).mean() < 0.02
+    assert result.parameters["cadence_steps_per_min"]["mean"] == pytest.approx(104.0, abs=1.0)
+    assert result.parameters["speed_m_s"]["mean"] == pytest.approx(walk.speed_m_s, rel=0.03)
+    assert any("2 straight walking bouts analysed" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize("towards", [True, False])
+def test_walking_towards_or_away_from_a_camera(towards):
+    """Keypoints in camera axes (x right, y down, z away), pelvis-relative, 30 frames/s."""
+    trial = SyntheticWalker(cadence_steps_per_min=100.0).generate(10.0, 30.0)
+    sign = -1.0 if towards else 1.0  # world x (forward) -> camera z: towards the camera is -z
+    to_camera = np.array([[0, 1, 0], [0, 0, -1], [sign, 0, 0]], float)  # rows: camera x, y, z from world
+    camera = {n: (p - trial.positions["pelvis"]) @ to_camera.T for n, p in trial.positions.items()}
+    trajectories = Trajectories(camera, 30.0, np.array([0.0, -1.0, 0.0]), "camera", root_relative=True)
+    result = analyse(trajectories, ButterworthLowPass())
+    np.testing.assert_allclose(result.forward, [0, 0, sign], atol=0.05)
+    assert result.parameters["cadence_steps_per_min"]["mean"] == pytest.approx(100.0, abs=1.0)
+    assert result.parameters["step_length_m"]["mean"] == pytest.approx(0.65, rel=0.05)
+
+
+def test_intervals_from_the_step_to_step_spread_and_the_scale():
+    steps = pd.DataFrame({"step_time_s": [0.5, 0.6, 0.55, 0.52, 0.58], "step_length_m": [0.6, 0.7, 0.65, 0.62, 0.68]})
+    for column in ("stride_time_s", "stance_time_s", "stance_pct", "step_width_m", "stride_length_m", "speed_m_s"):
+        steps[column] = np.nan
+    plain = summary(steps)
+    values = steps.step_time_s.to_numpy()
+    half = 2.776445 * values.std(ddof=1) / np.sqrt(5)  # t(0.975, 4 degrees of freedom)
+    assert plain["step_time_s"]["ci95_low"] == pytest.approx(values.mean() - half, rel=1e-5)
+    assert plain["step_time_s"]["ci95_high"] == pytest.approx(values.mean() + half, rel=1e-5)
+    assert not plain["step_time_s"]["few"]
+    cadence = plain["cadence_steps_per_min"]
+    assert cadence["ci95_low"] == pytest.approx(60 / plain["step_time_s"]["ci95_high"])
+    scaled = summary(steps, length_scale_uncertainty=0.1)
+    assert scaled["step_time_s"]["ci95_high"] == plain["step_time_s"]["ci95_high"]  # times carry no scale
+    assert scaled["step_length_m"]["ci95_high"] - scaled["step_length_m"]["mean"] > 1.96 * 0.1 * 0.65
+    few = summary(steps.iloc[:3])
+    assert few["step_time_s"]["few"] and few["cadence_steps_per_min"]["few"]
+
+
+def test_asymmetric_stance_shows_with_the_contact_method():
+    trial = SyntheticWalker(right_step_scale=1.12).generate(12.0, 100.0)
+    result = analyse(Trajectories(dict(trial.positions), 100.0, UP, "markers"), ButterworthLowPass())
+    stance = result.symmetry["stance_pct"]
+    assert stance["left"] == pytest.approx(60.0, abs=1.0) and stance["right"] == pytest.approx(67.2, abs=1.0)

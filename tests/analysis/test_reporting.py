@@ -1,0 +1,127 @@
+"""Normal reference and deviation score, 2D mode, height scaling and the exported files."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gait.errors import InvalidInput
+from gait.joints import HALPE_26
+from services.analysis.filtering import ButterworthLowPass
+from services.analysis.gait_analysis import analyse
+from services.analysis.outputs import write_mot
+from services.analysis.planar import LEG_TO_STATURE, scale_to_height, trajectories_2d
+from services.analysis.reference import (gait_profile_score, gait_variable_scores, kinematic_reference,
+                                         spatiotemporal_ranges)
+from services.analysis.synthetic_gait import SyntheticWalker
+from services.analysis.trajectories import Trajectories
+
+UP = np.array([0.0, 0.0, 1.0])
+
+
+def test_schwartz_reference_curves():
+    reference = kinematic_reference()
+    assert len(reference) == 101
+    # free-speed values of the paper's data at initial contact and in swing
+    assert reference.knee_flexion_deg_mean[0] == pytest.approx(5.55, abs=0.01)
+    assert reference.knee_flexion_deg_sd[0] == pytest.approx(5.66, abs=0.01)
+    assert 55 < reference.knee_flexion_deg_mean.max() < 70 and reference.hip_flexion_deg_mean.min() < 0
+
+
+def test_gait_variable_and_profile_scores():
+    reference = kinematic_reference()
+    subject = pd.DataFrame({"cycle_pct": reference.cycle_pct,
+                            "left_knee_flexion_deg_mean": reference.knee_flexion_deg_mean,
+                            "right_knee_flexion_deg_mean": reference.knee_flexion_deg_mean + 6.0})
+    scores = gait_variable_scores(subject, reference)
+    assert scores == {"left_knee_flexion_deg": pytest.approx(0.0), "right_knee_flexion_deg": pytest.approx(6.0)}
+    assert gait_profile_score(scores) == pytest.approx(np.sqrt(18.0))
+
+
+def test_normal_ranges_follow_pace_age_and_sex():
+    adults = spatiotemporal_ranges(1.3)
+    assert "normal pace" in adults["cadence_steps_per_min"].basis
+    assert adults["speed_m_s"].low <= 1.3 <= adults["speed_m_s"].high
+    woman = spatiotemporal_ranges(1.3, age_years=35, sex="female")
+    assert woman["cadence_steps_per_min"].low == pytest.approx(110.4) and woman["cadence_steps_per_min"].high == pytest.approx(126.2)
+    assert woman["step_length_m"].low == pytest.approx(0.609)
+    slow = spatiotemporal_ranges(0.8, age_years=35, sex="female")
+    assert "slow pace" in slow["cadence_steps_per_min"].basis
+    with pytest.raises(InvalidInput, match="male or female"):
+        spatiotemporal_ranges(1.0, sex="other")
+    with pytest.raises(InvalidInput, match="no normal ranges for age"):
+        spatiotemporal_ranges(1.0, age_years=120)
+
+
+def _side_view_keypoints(trial, pixels_per_m: float = 400.0) -> np.ndarray:
+    """Halpe-26 keypoints of the synthetic walker seen from its left side: world x -> image x,
+    world z (up) -> image -y."""
+    names = {"left_big_toe": "left_toe", "right_big_toe": "right_toe"}
+    frames = len(trial.positions["pelvis"])
+    keypoints = np.zeros((frames, len(HALPE_26), 3))
+    for index, name in enumerate(HALPE_26):
+        source = trial.positions.get(names.get(name, name))
+        if source is not None:
+            keypoints[:, index, 0] = 100 + pixels_per_m * source[:, 0]
+            keypoints[:, index, 1] = 900 - pixels_per_m * source[:, 2]
+            keypoints[:, index, 2] = 0.9
+    return keypoints
+
+
+def test_2d_mode_gives_timing_and_angles_and_lengths_in_leg_lengths():
+    walker = SyntheticWalker(cadence_steps_per_min=100.0, step_length_m=0.7)
+    trial = walker.generate(10.0, 30.0)
+    three_d = analyse(Trajectories(dict(trial.positions), 30.0, UP, "3D", root_relative=True), ButterworthLowPass())
+    planar = trajectories_2d(_side_view_keypoints(trial), 30.0, "2D keypoints")
+    assert planar.planar and planar.length_unit == "leg"
+    result = analyse(planar, ButterworthLowPass())
+    assert result.parameters["cadence_steps_per_min"]["mean"] == pytest.approx(100.0, abs=1.0)
+    leg = walker.thigh_m + walker.shank_m
+    assert result.parameters["step_length_m"]["mean"] == pytest.approx(0.7 / leg, rel=0.05)  # in leg lengths
+    assert "step_width_m" not in result.parameters  # no depth in 2D
+    for angle in ("left_knee_flexion_deg", "right_hip_flexion_deg"):
+        np.testing.assert_allclose(result.kinematics[f"{angle}_mean"], three_d.kinematics[f"{angle}_mean"], atol=2.0)
+    scaled = trajectories_2d(_side_view_keypoints(trial), 30.0, "2D keypoints", height_m=leg / LEG_TO_STATURE)
+    metres = analyse(scaled, ButterworthLowPass())
+    assert metres.parameters["step_length_m"]["mean"] == pytest.approx(0.7, rel=0.05)
+    with pytest.raises(InvalidInput, match="2D keypoints must be"):
+        trajectories_2d(np.zeros((10, 5, 3)), 30.0, "bad")
+
+
+def test_height_scales_lengths_of_unscaled_data():
+    walker = SyntheticWalker()
+    trial = walker.generate(6.0, 100.0)
+    half_size = Trajectories({n: p * 0.5 for n, p in trial.positions.items()}, 100.0, UP, "half")
+    scaled = scale_to_height(half_size, (walker.thigh_m + walker.shank_m) / LEG_TO_STATURE)
+    np.testing.assert_allclose(scaled.positions["left_heel"], trial.positions["left_heel"], rtol=1e-3)
+    assert scaled.length_uncertainty == pytest.approx(0.03) and "scaled" in scaled.notes["scale"]
+    with pytest.raises(InvalidInput, match="implausible height"):
+        scale_to_height(half_size, 4.0)
+
+
+def test_mot_file_is_opensim_storage(tmp_path):
+    path = tmp_path / "angles.mot"
+    write_mot(path, {"knee": np.array([1.0, np.nan, 3.0])}, 100.0)
+    lines = path.read_text().splitlines()
+    assert lines[:6] == ["angles", "version=1", "nRows=3", "nColumns=2", "inDegrees=yes", "endheader"]
+    assert lines[6] == "time\tknee" and lines[7] == "0.000000\t1.0000" and lines[8] == "0.010000\tNaN"
+
+
+def test_gait_analyze_in_2d_mode(tmp_path):
+    trial = SyntheticWalker(cadence_steps_per_min=100.0).generate(8.0, 30.0)
+    path = tmp_path / "keypoints2d.npy"
+    np.save(path, _side_view_keypoints(trial))
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(path), "--rate-hz", "30", "--out", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "(2D)" in done.stderr
+    report = (out / "report.html").read_text()
+    assert "(2D, sagittal plane)" in report and "step length (leg)" in report
+    assert (out / "report.pdf").read_bytes().startswith(b"%PDF-")
+    missing_rate = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(path), "--out", str(out)],
+                                  capture_output=True, text=True, timeout=60)
+    assert missing_rate.returncode == 2 and "need --rate-hz" in missing_rate.stderr
