@@ -37,6 +37,9 @@ def sagittal_angles(positions: dict[str, np.ndarray], forward: np.ndarray, up: n
     if "pelvis" in positions and "thorax" in positions:
         trunk = positions["thorax"] - positions["pelvis"]
         angles["trunk_tilt_deg"] = _signed_angle(np.broadcast_to(up, trunk.shape), trunk, forward, up)
+    if "asis_mid" in positions and "psis_mid" in positions:  # anterior tilt positive: the front of the pelvis down
+        axis = positions["asis_mid"] - positions["psis_mid"]
+        angles["pelvis_tilt_deg"] = _signed_angle(np.broadcast_to(forward, axis.shape), axis, forward, up)
     for side in ("left", "right"):
         hip, knee, ankle = (positions.get(f"{side}_{j}") for j in ("hip", "knee", "ankle"))
         if hip is None or knee is None or ankle is None:

@@ -73,3 +73,37 @@ def map_markers(points: dict[str, np.ndarray], custom: dict[str, str] | None = N
             warnings.simplefilter("ignore", RuntimeWarning)  # frames where every marker is missing stay NaN
             joints[joint] = np.nanmean(stacked, axis=0) if len(markers) > 1 else stacked[0]
     return joints, sources
+
+
+def _marker(points: dict[str, np.ndarray], name: str) -> np.ndarray | None:
+    for marker, values in points.items():
+        if _key(marker) == name:
+            return values
+    return None
+
+
+def pelvis_landmarks(points: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Hip joint centres and the pelvis's sagittal axis from Plug-in Gait pelvis markers (in
+    metres): `left_hip`, `right_hip` by the regression of Harrington et al. (2007), J Biomech
+    40:595-602, on pelvic width PW (ASIS to ASIS) and depth PD (mid-ASIS to mid-PSIS or sacrum) in
+    the pelvis frame (x forwards, y up, z right; mm): x = -0.24 PD - 9.9, y = -0.30 PW - 10.9,
+    z = +-(0.33 PW + 7.3); and `asis_mid`, `psis_mid` for pelvic tilt. Empty without LASI, RASI
+    and LPSI + RPSI (or SACR)."""
+    lasi, rasi = _marker(points, "lasi"), _marker(points, "rasi")
+    lpsi, rpsi, sacrum = _marker(points, "lpsi"), _marker(points, "rpsi"), _marker(points, "sacr")
+    if lasi is None or rasi is None or ((lpsi is None or rpsi is None) and sacrum is None):
+        return {}
+    front = 0.5 * (lasi + rasi)
+    back = 0.5 * (lpsi + rpsi) if lpsi is not None and rpsi is not None else sacrum
+    right = rasi - lasi
+    width = np.linalg.norm(right, axis=1, keepdims=True)
+    z = right / width
+    forwards = front - back
+    x = forwards - (forwards * z).sum(axis=1, keepdims=True) * z
+    depth = np.linalg.norm(x, axis=1, keepdims=True)
+    x = x / depth
+    y = np.cross(z, x)
+    pw, pd = width * 1000, depth * 1000  # the regression is in millimetres
+    along, up, lateral = (-0.24 * pd - 9.9) / 1000, (-0.30 * pw - 10.9) / 1000, (0.33 * pw + 7.3) / 1000
+    centre = front + along * x + up * y
+    return {"right_hip": centre + lateral * z, "left_hip": centre - lateral * z, "asis_mid": front, "psis_mid": back}

@@ -58,7 +58,7 @@ def _save(figure, path: Path) -> None:
 def plot_cycle_curves(path: Path, kinematics, title: str, reference=None) -> None:
     """Mean +- SD of each sagittal angle over the gait cycle, left red, right blue; the normal
     reference's mean +- SD in grey behind where given (columns <joint>_deg_mean/_sd)."""
-    joints = [j for j in ("hip_flexion", "knee_flexion", "ankle_dorsiflexion", "trunk_tilt")
+    joints = [j for j in ("pelvis_tilt", "hip_flexion", "knee_flexion", "ankle_dorsiflexion", "trunk_tilt")
               if any(c.endswith(f"{j}_deg_mean") for c in kinematics.columns)]
     figure, panels = plt.subplots(1, max(1, len(joints)), figsize=(3.2 * max(1, len(joints)), 3.0), squeeze=False)
     cycle = kinematics["cycle_pct"] if "cycle_pct" in kinematics else np.arange(101)
@@ -74,7 +74,7 @@ def plot_cycle_curves(path: Path, kinematics, title: str, reference=None) -> Non
             mean, sd = kinematics[f"{name}_mean"], kinematics[f"{name}_sd"]
             colour = SIDE_COLOURS.get(side, "#444444")
             cycles = int(kinematics[f"{name}_cycles"].iloc[0])
-            panel.plot(cycle, mean, color=colour, lw=1.6, label=f"{side or 'trunk'} (n={cycles})")
+            panel.plot(cycle, mean, color=colour, lw=1.6, label=f"{side or joint.split('_')[0]} (n={cycles})")
             panel.fill_between(cycle, mean - sd, mean + sd, color=colour, alpha=0.15, lw=0)
         panel.set_title(joint.replace("_", " "))
         panel.ticklabel_format(axis="y", useOffset=False)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from gait.errors import InvalidInput
-from services.analysis.markers import map_markers
+from services.analysis.markers import map_markers, pelvis_landmarks
 from services.analysis.trajectories import Trajectories, detect_up_axis
 
 UNIT_TO_M = {"mm": 1e-3, "cm": 1e-2, "m": 1.0}
@@ -31,6 +31,10 @@ def _trajectories(points: dict[str, np.ndarray], rate: float, scale: float, sour
         raise InvalidInput(f"no marker of the {source} maps to a joint (give a mapping, e.g. --markers LHEEL=left_heel)")
     joints = {name: p * scale for name, p in joints.items()}
     notes = {"markers": "; ".join(f"{joint} <- {'+'.join(markers)}" for joint, markers in sorted(used.items()))}
+    landmarks = pelvis_landmarks({marker: p * scale for marker, p in points.items()})
+    if landmarks and "left_hip" not in joints and "right_hip" not in joints:
+        joints.update(landmarks)
+        notes["hip joint centres"] = "Harrington et al. 2007 regression from ASIS and PSIS markers"
     return Trajectories(joints, rate, detect_up_axis(joints), source, notes)
 
 

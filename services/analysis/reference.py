@@ -26,6 +26,7 @@ KINEMATIC_NAMES = {
     "hip_flexion_deg": "Hip Flex/Extension",
     "knee_flexion_deg": "Knee Flex/Extension",
     "ankle_dorsiflexion_deg": "Ankle Dorsi/Plantarflexion",
+    "pelvis_tilt_deg": "Pelvic Ant/Posterior Tilt",
 }
 KINEMATICS_SOURCE = ("Schwartz, Rozumalski & Trost 2008, J Biomech 41:1639-1650: typically developing children, "
                      "free walking speed, Plug-in Gait marker model")
@@ -65,16 +66,16 @@ def kinematic_reference() -> pd.DataFrame:
 
 
 def gait_variable_scores(kinematics: pd.DataFrame, reference: pd.DataFrame) -> dict[str, float]:
-    """GVS (degrees) of every sided angle present in both: RMS over the 101 samples of the
+    """GVS (degrees) of every angle present in both (sided, and pelvic tilt): RMS over the 101 samples of the
     subject's mean curve minus the reference mean (Baker et al. 2009)."""
     scores = {}
-    for side in ("left", "right"):
-        for angle in KINEMATIC_NAMES:
-            column = f"{side}_{angle}_mean"
+    for angle in KINEMATIC_NAMES:
+        for name in (f"left_{angle}", f"right_{angle}", angle):  # pelvic tilt is one curve, not sided
+            column = f"{name}_mean"
             if column in kinematics and f"{angle}_mean" in reference:
                 difference = kinematics[column].to_numpy(float) - reference[f"{angle}_mean"].to_numpy(float)
                 if np.isfinite(difference).all():
-                    scores[f"{side}_{angle}"] = float(np.sqrt(np.mean(difference**2)))
+                    scores[name] = float(np.sqrt(np.mean(difference**2)))
     return scores
 
 
