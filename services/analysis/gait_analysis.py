@@ -13,7 +13,7 @@ from services.analysis.bouts import StraightBoutDetector
 from services.analysis.events import (EVENT_COLUMNS, EventDetector, FootContactEventDetector, OConnorEventDetector,
                                       ZeniEventDetector, walking_direction)
 from services.analysis.filtering import ButterworthLowPass, finite_runs
-from services.analysis.kinematics import kinematics_table, sagittal_angles
+from services.analysis.kinematics import cycles_table, kinematics_table, sagittal_angles
 from services.analysis.spatiotemporal import MIN_CONFIDENCE, steps_table, summary, symmetry
 from services.analysis.trajectories import Trajectories
 
@@ -80,6 +80,7 @@ class GaitAnalysis:
     events_method: str = ZeniEventDetector.name
     bouts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BOUT_COLUMNS))
     angles: dict[str, np.ndarray] = field(default_factory=dict)  # per frame, NaN outside the bouts
+    cycles: pd.DataFrame = field(default_factory=pd.DataFrame)  # every cycle of every angle (see cycles_table)
 
 
 BOUT_COLUMNS = ["bout", "start_s", "stop_s", "forward_x", "forward_y", "forward_z"]
@@ -186,10 +187,11 @@ def analyse(trajectories: Trajectories, lowpass: ButterworthLowPass, events_meth
     parameters = summary(steps_all, length_scale_uncertainty=trajectories.length_uncertainty)
     if len(steps_all) < MIN_STEPS:
         notes.append(f"only {len(steps_all)} complete steps: too few for reliable means")
-    kinematics = kinematics_table(angles, events_table[events_table.confidence >= MIN_CONFIDENCE], rate)
+    confident = events_table[events_table.confidence >= MIN_CONFIDENCE]
+    kinematics = kinematics_table(angles, confident, rate)
     return GaitAnalysis(filtered, forward_of_longest, events_table, steps_all, parameters, kinematics,
                         symmetry(steps_all), notes, f"{detector.name} ({reason})",
-                        pd.DataFrame(bout_rows, columns=BOUT_COLUMNS), angles)
+                        pd.DataFrame(bout_rows, columns=BOUT_COLUMNS), angles, cycles_table(angles, confident, rate))
 
 
 def range_of_motion(kinematics: pd.DataFrame) -> dict[str, float]:

@@ -54,10 +54,12 @@ def sagittal_angles(positions: dict[str, np.ndarray], forward: np.ndarray, up: n
     return angles
 
 
-def cycle_curves(angle: np.ndarray, strikes_s: np.ndarray, rate_hz: float, max_stride_s: float = 2.0) -> np.ndarray:
-    """(cycles, 101) time-normalised curves between consecutive heel strikes of one side; strides
-    longer than `max_stride_s` or with missing samples are left out."""
-    curves = []
+def cycle_curves(angle: np.ndarray, strikes_s: np.ndarray, rate_hz: float,
+                 max_stride_s: float = 2.0) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """(cycles, 101) time-normalised curves between consecutive heel strikes of one side, and each
+    cycle's (start, stop) in seconds; strides longer than `max_stride_s` or with missing samples
+    are left out."""
+    curves, windows = [], []
     time = np.arange(len(angle)) / rate_hz
     for start, stop in zip(strikes_s[:-1], strikes_s[1:]):
         if stop - start > max_stride_s:
@@ -67,7 +69,24 @@ def cycle_curves(angle: np.ndarray, strikes_s: np.ndarray, rate_hz: float, max_s
             continue
         grid = np.linspace(start, stop, CYCLE_SAMPLES)
         curves.append(np.interp(grid, time[inside], angle[inside]))
-    return np.array(curves).reshape(-1, CYCLE_SAMPLES)
+        windows.append((float(start), float(stop)))
+    return np.array(curves).reshape(-1, CYCLE_SAMPLES), windows
+
+
+def _strikes(events: pd.DataFrame, name: str) -> np.ndarray:
+    side = "left" if name.startswith("left") else "right"  # unsided angles (trunk, pelvis): the right's cycles
+    return np.sort(events[(events.side == side) & (events.event == "heel_strike")].time_s.to_numpy())
+
+
+def cycles_table(angles: dict[str, np.ndarray], events: pd.DataFrame, rate_hz: float) -> pd.DataFrame:
+    """Every cycle of every angle: one row each, columns angle, cycle, start_s, stop_s and the
+    101 samples over 0..100 % of the cycle (degrees)."""
+    rows = []
+    for name, angle in angles.items():
+        curves, windows = cycle_curves(angle, _strikes(events, name), rate_hz)
+        for number, (curve, (start, stop)) in enumerate(zip(curves, windows), start=1):
+            rows.append([name, number, start, stop, *curve])
+    return pd.DataFrame(rows, columns=["angle", "cycle", "start_s", "stop_s", *[f"{i}%" for i in range(CYCLE_SAMPLES)]])
 
 
 def kinematics_table(angles: dict[str, np.ndarray], events: pd.DataFrame, rate_hz: float) -> pd.DataFrame:
@@ -75,9 +94,7 @@ def kinematics_table(angles: dict[str, np.ndarray], events: pd.DataFrame, rate_h
     heel strikes (trunk: from the right side's), with the number of cycles and range of motion."""
     columns = {"cycle_pct": np.arange(CYCLE_SAMPLES)}
     for name, angle in angles.items():
-        side = "left" if name.startswith("left") else "right"
-        strikes = events[(events.side == side) & (events.event == "heel_strike")].time_s.to_numpy()
-        curves = cycle_curves(angle, np.sort(strikes), rate_hz)
+        curves, _ = cycle_curves(angle, _strikes(events, name), rate_hz)
         if len(curves) == 0:
             continue
         columns[f"{name}_mean"] = curves.mean(axis=0)

@@ -113,6 +113,7 @@ def write_outputs(folder: Path, result: GaitAnalysis, trajectories: Trajectories
         ("events.csv", result.events, f"heel strikes and toe offs per side ({result.events_method})"),
         ("steps.csv", result.steps, "one row per heel strike: step, stride, stance, lengths, speed"),
         ("kinematics.csv", result.kinematics, "mean and SD angle curves over 0-100 % of the gait cycle (deg)"),
+        ("cycles.csv", result.cycles, "every cycle of every angle over 0-100 % of the gait cycle (deg)"),
         ("bouts.csv", result.bouts, "the straight walking bouts analysed, with their walking direction"),
     ):
         table.to_csv(add(name, "text/csv", description, columns=list(table.columns)), index=False, float_format="%.6g")
@@ -130,6 +131,7 @@ def write_outputs(folder: Path, result: GaitAnalysis, trajectories: Trajectories
              **trajectories.notes, **{f"warning {i + 1}": w for i, w in enumerate(notes)}}
     write_workbook(add("gait_analysis.xlsx", XLSX, "summary, events, steps, kinematics, bouts, angles and filtered trajectories"), {
         "summary": parameters, "events": result.events, "steps": result.steps, "kinematics": result.kinematics,
+        "cycles": result.cycles,
         "bouts": result.bouts, "angles_deg": angles_table,
         "filtered_m": keypoint_table(filtered, names, ("x", "y", "z"), rate)}, about)
 

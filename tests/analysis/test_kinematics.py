@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.analysis.kinematics import CYCLE_SAMPLES, cycle_curves, kinematics_table, sagittal_angles
+from services.analysis.kinematics import CYCLE_SAMPLES, cycle_curves, cycles_table, kinematics_table, sagittal_angles
 
 FORWARD, UP = np.array([1.0, 0, 0]), np.array([0, 0, 1.0])
 
@@ -52,11 +52,15 @@ def test_cycles_are_time_normalised_between_heel_strikes():
     time = np.arange(500) / rate
     angle = 30 * np.sin(2 * np.pi * (time - 0.5) / 1.1)  # one cycle per 1.1 s stride, starting at 0.5 s
     strikes = np.array([0.5, 1.6, 2.7, 3.8])
-    curves = cycle_curves(angle, strikes, rate)
-    assert curves.shape == (3, CYCLE_SAMPLES)
+    curves, windows = cycle_curves(angle, strikes, rate)
+    assert curves.shape == (3, CYCLE_SAMPLES) and windows == [(0.5, 1.6), (1.6, 2.7), (2.7, 3.8)]
     np.testing.assert_allclose(curves, np.tile(30 * np.sin(2 * np.pi * np.linspace(0, 1, CYCLE_SAMPLES)), (3, 1)), atol=0.3)
     angle[200] = np.nan  # a gap inside the second stride drops that stride only
-    assert len(cycle_curves(angle, strikes, rate)) == 2
+    assert len(cycle_curves(angle, strikes, rate)[0]) == 2
     events = pd.DataFrame({"side": "left", "event": "heel_strike", "time_s": strikes})
     table = kinematics_table({"left_knee_flexion_deg": angle}, events, rate)
     assert table["left_knee_flexion_deg_cycles"].iloc[0] == 2 and len(table) == CYCLE_SAMPLES
+    cycles = cycles_table({"left_knee_flexion_deg": angle}, events, rate)
+    assert cycles.cycle.tolist() == [1, 2] and cycles.start_s.tolist() == [0.5, 2.7]
+    assert list(cycles.columns[:4]) == ["angle", "cycle", "start_s", "stop_s"] and cycles.shape[1] == 4 + CYCLE_SAMPLES
+    np.testing.assert_allclose(cycles.iloc[0, 4:].to_numpy(float), curves[0])

@@ -133,7 +133,7 @@ def test_gait_analyze_command(trial, tmp_path):
     assert summary["spatiotemporal_parameters"]["cadence_steps_per_min"]["mean"] == pytest.approx(104.0, abs=0.5)
     assert summary["events_method"].startswith("foot contact")  # markers with heels and toes at 100 Hz
     sheets = pd.read_excel(out / "gait_analysis.xlsx", sheet_name=None)
-    assert {"summary", "events", "steps", "kinematics", "bouts", "angles_deg", "filtered_m", "about"} <= set(sheets)
+    assert {"summary", "events", "steps", "kinematics", "cycles", "bouts", "angles_deg", "filtered_m", "about"} <= set(sheets)
     for name in ("foot_trajectories", "footfalls", "left_right"):  # no hip centres among the markers: no angles
         assert (out / f"{name}.png").stat().st_size > 10_000 and (out / f"{name}.svg").is_file()
     for name in ("parameters.csv", "events.csv", "steps.csv", "kinematics.csv", "bouts.csv", "trajectories.trc",
