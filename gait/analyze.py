@@ -19,7 +19,7 @@ class AnalyzeOptions:
     rate_hz: float | None = None
     units: str | None = None
     markers: str | None = None
-    cutoff_hz: float | None = None
+    cutoff_hz: float | str | None = None  # a frequency, or "auto" (residual analysis)
     order: int | None = None
     events: str = "auto"
     height_m: float | None = None
@@ -48,14 +48,20 @@ def _read(path: Path, options: AnalyzeOptions):
 
 
 def analyze_file(path: Path, out: Path, options: AnalyzeOptions) -> int:
-    from services.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass
+    from services.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass, residual_cutoff
     from services.analysis.gait_analysis import analyse
     from services.analysis.outputs import ReportContext, write_outputs
 
     try:
         trajectories = _read(path, options)
-        lowpass = ButterworthLowPass(options.cutoff_hz if options.cutoff_hz is not None else DEFAULT_CUTOFF_HZ,
-                                     options.order if options.order is not None else DEFAULT_ORDER)
+        order = options.order if options.order is not None else DEFAULT_ORDER
+        cutoff = options.cutoff_hz if options.cutoff_hz is not None else DEFAULT_CUTOFF_HZ
+        if cutoff == "auto":
+            signals = [p[:, axis] for name, p in trajectories.positions.items()
+                       if name.endswith(("_heel", "_toe", "_ankle", "_knee")) for axis in range(3)]
+            cutoff = residual_cutoff(signals, trajectories.sampling_rate_hz, order)
+            trajectories.notes["cutoff"] = f"{cutoff:g} Hz chosen by residual analysis (Winter 2009)"
+        lowpass = ButterworthLowPass(float(cutoff), order)
         result = analyse(trajectories, lowpass, options.events)
         out.mkdir(parents=True, exist_ok=True)
         mode = "2D" if trajectories.planar else "3D"

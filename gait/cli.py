@@ -32,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--rate-hz", type=float, default=None, help="sampling rate (CSV without a time_s column)")
     analyze.add_argument("--units", choices=("mm", "cm", "m"), default=None, help="length unit of a CSV (default m)")
     analyze.add_argument("--markers", default=None, help="extra marker mapping, e.g. LHEEL=left_heel,RHEEL=right_heel")
-    analyze.add_argument("--cutoff-hz", type=float, default=None, help="Butterworth cutoff (default 6 Hz)")
+    analyze.add_argument("--cutoff-hz", type=_cutoff, default=None,
+                         help="Butterworth cutoff in Hz, or auto (residual analysis); default 6 Hz")
     analyze.add_argument("--order", type=int, default=None, help="Butterworth order (default 4)")
     analyze.add_argument("--events", choices=("auto", "zeni", "oconnor", "contact"), default="auto",
                          help="gait event method (default: chosen from the data, see README)")
@@ -51,6 +52,15 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser("ingest", help="put a video into the store and print its key (for deployment runs)")
     ingest.add_argument("video", type=Path)
     return parser
+
+
+def _cutoff(text: str) -> float | str:
+    if text == "auto":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a frequency in Hz nor auto") from None
 
 
 def main(argv: list[str] | None = None) -> int:

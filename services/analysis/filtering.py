@@ -90,3 +90,36 @@ def finite_runs(signal: np.ndarray) -> list[tuple[int, int]]:
     finite = np.concatenate([[False], np.isfinite(signal), [False]])
     edges = np.flatnonzero(np.diff(finite.astype(np.int8)))
     return list(zip(edges[0::2], edges[1::2]))
+
+
+def residual_cutoff(signals: list[np.ndarray], sampling_rate_hz: float, order: int = DEFAULT_ORDER,
+                    step_hz: float = 0.5) -> float:
+    """Cutoff by residual analysis (Winter 2009, ch. 2): for each signal, the RMS residual between
+    raw and zero-phase filtered data as a function of the cutoff falls, at high cutoffs, along a
+    straight line that is the noise; its intercept at 0 Hz is the noise's RMS, and the cutoff is
+    where the residual curve meets that level. The median over the signals (1-D, NaN allowed) is
+    returned, rounded to `step_hz`."""
+    top = min(25.0, 0.4 * sampling_rate_hz)
+    candidates = np.arange(1.0, top + step_hz / 2, step_hz)
+    if candidates.size < 6:
+        raise InvalidInput(f"{sampling_rate_hz:g} frames/s is too low for a residual analysis")
+    choices = []
+    for signal in signals:
+        signal = np.asarray(signal, dtype=float)
+        runs = finite_runs(signal)
+        if not runs:
+            continue
+        start, stop = max(runs, key=lambda run: run[1] - run[0])
+        part = signal[start:stop]
+        if len(part) < 3 * (2 * order + 1) + 1:
+            continue
+        residuals = np.array([
+            np.sqrt(np.mean((part - sosfiltfilt(butter(order, f, fs=sampling_rate_hz, output="sos"), part)) ** 2))
+            for f in candidates])
+        tail = candidates >= candidates[len(candidates) // 2]
+        slope, intercept = np.polyfit(candidates[tail], residuals[tail], 1)
+        below = np.flatnonzero(residuals <= max(intercept, 0.0))
+        choices.append(candidates[below[0]] if below.size else candidates[-1])
+    if not choices:
+        raise InvalidInput("no trajectory long enough for a residual analysis")
+    return float(np.round(np.median(choices) / step_hz) * step_hz)

@@ -175,6 +175,7 @@ def write_outputs(folder: Path, result: GaitAnalysis, trajectories: Trajectories
 
     summary = {
         "source": context.source, "mode": context.mode, "sampling_rate_hz": rate, "events_method": result.events_method,
+        "cutoff_hz": lowpass.cutoff_hz, "filter_order": lowpass.order,
         "forward": None if result.forward is None else result.forward.tolist(),
         "bouts": result.bouts.to_dict(orient="records"), "events": int(len(result.events)),
         "length_unit": trajectories.length_unit, "spatiotemporal_parameters": result.parameters, "symmetry": result.symmetry, "range_of_motion_deg": rom,

@@ -52,3 +52,19 @@ def test_shape_is_kept_for_keypoint_arrays():
 def test_bad_settings_are_named(cutoff, order, words):
     with pytest.raises(InvalidInput, match=words):
         ButterworthLowPass(cutoff_hz=cutoff, order=order).filter(np.zeros(100), FPS)
+
+
+def test_residual_analysis_picks_a_cutoff_between_signal_and_noise():
+    from services.analysis.filtering import residual_cutoff
+
+    rate = 100.0
+    time = np.arange(1000) / rate
+    rng = np.random.default_rng(0)
+    slow = [np.sin(2 * np.pi * 1.0 * time + phase) + 0.3 * np.sin(2 * np.pi * 3.0 * time) + rng.normal(0, 0.02, time.size)
+            for phase in (0.0, 1.0, 2.0)]
+    cutoff = residual_cutoff(slow, rate)
+    assert 3.0 < cutoff < 9.0, cutoff  # above the 3 Hz content, well below the noise band
+    fast = [np.sin(2 * np.pi * 6.0 * time) + rng.normal(0, 0.02, time.size)]
+    assert residual_cutoff(fast, rate) > cutoff  # richer signals keep a higher cutoff
+    with pytest.raises(InvalidInput, match="too low"):
+        residual_cutoff(slow, 5.0)

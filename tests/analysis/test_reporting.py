@@ -125,3 +125,24 @@ def test_gait_analyze_in_2d_mode(tmp_path):
     missing_rate = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(path), "--out", str(out)],
                                   capture_output=True, text=True, timeout=60)
     assert missing_rate.returncode == 2 and "need --rate-hz" in missing_rate.stderr
+
+
+def test_gait_analyze_picks_the_cutoff_by_residual_analysis(tmp_path):
+    from services.analysis.trc import write_trc
+
+    trial = SyntheticWalker().generate(8.0, 100.0)
+    rng = np.random.default_rng(3)
+    path = tmp_path / "walk.trc"
+    write_trc(path, {n: p + rng.normal(0, 0.002, p.shape) for n, p in trial.positions.items()}, 100.0)
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(path), "--cutoff-hz", "auto", "--out", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    import json
+
+    summary = json.loads((out / "analysis.json").read_text())
+    assert 2.0 <= summary["cutoff_hz"] <= 15.0
+    assert "residual analysis" in (out / "report.html").read_text()
+    bad = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(path), "--cutoff-hz", "fast", "--out", str(out)],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "neither a frequency in Hz nor auto" in bad.stderr
