@@ -1,17 +1,19 @@
 """3D lifting backends. Each turns a pose2d bundle into Human3.6M-17 3D keypoints plus feet.
 
 The embedded default uses the metric world landmarks BlazePose GHUM predicts with its 2D
-keypoints; MotionBERT (issue 5) will implement the same interface on the 2D keypoints alone.
+keypoints; MotionBERT (services/lift3d/motionbert/) lifts the 2D keypoints alone and is the default
+when one of its official checkpoints is in GAIT_MODELS_DIR.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Callable, Protocol
 
 import numpy as np
 
 from gait.artifacts import Bundle
-from gait.errors import InvalidInput
+from gait.config import models_dir
+from gait.errors import InvalidInput, ModelMissing
 from gait.joints import (
     BLAZEPOSE_33,
     blazepose_confidence_to_halpe26,
@@ -71,12 +73,33 @@ class BlazePoseWorldBackend:
         )
 
 
-BACKENDS: dict[str, type] = {BlazePoseWorldBackend.name: BlazePoseWorldBackend}
+def _motionbert_backend() -> Lift3DBackend:
+    """MotionBERT (issue 5), imported on use: it needs PyTorch, which the default backends do not."""
+    try:
+        from services.lift3d.motionbert.backend import MotionBERTBackend
+    except ImportError as exc:
+        raise ModelMissing(f"the MotionBERT backend needs PyTorch (pip install 'gait[official]'): {exc}") from None
+    return MotionBERTBackend()
+
+
+BACKENDS: dict[str, Callable[[], Lift3DBackend]] = {
+    BlazePoseWorldBackend.name: BlazePoseWorldBackend,
+    "motionbert": _motionbert_backend,
+}
 DEFAULT_BACKEND = BlazePoseWorldBackend.name
+
+
+def default_backend() -> str:
+    """MotionBERT when one of its official checkpoints is in GAIT_MODELS_DIR, else the embedded default."""
+    from services.lift3d.motionbert.configs import CHECKPOINTS  # paths only: no PyTorch needed to look
+
+    root = models_dir()
+    return "motionbert" if any((root / c.path).is_file() for c in CHECKPOINTS) else DEFAULT_BACKEND
 
 
 def make_backend(name: str) -> Lift3DBackend:
     try:
-        return BACKENDS[name or DEFAULT_BACKEND]()
+        factory = BACKENDS[name or default_backend()]
     except KeyError:
         raise InvalidInput(f"unknown lift3d backend {name!r}; available: {', '.join(sorted(BACKENDS))}") from None
+    return factory()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import grpc
@@ -14,7 +15,8 @@ from gait.rpc import build_server, outcome, stage_method
 from gait.store import ObjectStore, open_store
 from gait.tables import keypoint_table, write_workbook
 from gait.v1 import stages_pb2, stages_pb2_grpc
-from services.lift3d.backends import make_backend
+from services.lift3d.backends import Lift3DBackend, make_backend
+from services.lift3d.backends import default_backend as present_default_backend
 
 STAGE = "lift3d"
 STAGE_VERSION = "1"
@@ -24,12 +26,22 @@ class Lift3DServicer(stages_pb2_grpc.Lift3DServiceServicer):
     def __init__(self, store: ObjectStore, default_backend: str) -> None:
         self.store = store
         self.default_backend = default_backend
+        self._backends: dict[str, Lift3DBackend] = {}   # by name: each model is loaded once per process
+        self._backends_lock = threading.Lock()
+
+    def _backend(self, name: str) -> Lift3DBackend:
+        """The named backend, or the default: MotionBERT when its checkpoint is in GAIT_MODELS_DIR."""
+        name = name or present_default_backend()
+        with self._backends_lock:
+            if name not in self._backends:
+                self._backends[name] = make_backend(name)
+            return self._backends[name]
 
     @stage_method(STAGE)
     def Lift(self, request: stages_pb2.Lift3DRequest, context: grpc.ServicerContext) -> stages_pb2.Lift3DResponse:
         started = time.perf_counter()
         pose2d = Bundle.open(self.store, request.pose2d_bundle_key, expected_stage="pose2d")
-        backend = make_backend(request.backend or self.default_backend)
+        backend = self._backend(request.backend or self.default_backend)
         backend_id = f"{backend.name}/{backend.version}"
         key = derive_bundle_key(STAGE, STAGE_VERSION, {"pose2d": pose2d.digest}, {"backend": backend_id})
         bundle = find_bundle(self.store, key)
