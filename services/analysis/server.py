@@ -65,7 +65,8 @@ def camera_view_warnings(forward: np.ndarray | None) -> list[str]:
 def keypoint_trajectories(h36m: np.ndarray, feet3d: np.ndarray, fps: float) -> Trajectories:
     """The pipeline's pelvis-relative 3D keypoints (Human3.6M joints plus feet) as Trajectories."""
     feet = foot_trajectories_3d(h36m, feet3d)
-    positions = {name: feet[:, i] for i, name in enumerate(FOOT_JOINTS_3D)}
+    # a backend without feet (MotionBERT on COCO-17) writes NaN heels and toes: the ankles stand in
+    positions = {name: feet[:, i] for i, name in enumerate(FOOT_JOINTS_3D) if np.isfinite(feet[:, i]).any()}
     positions.update({name: h36m[:, H36M_17.index(name)].astype(np.float64) for name in BODY_JOINTS_3D})
     return Trajectories(positions, fps, CAMERA_UP, "3D keypoints (pelvis-relative)", root_relative=True)
 
@@ -126,7 +127,8 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
         filtered2d = lowpass.filter(raw2d, fps)
         trajectories = keypoint_trajectories(h36m, feet3d, fps)
         gait = analyse(trajectories, lowpass)
-        filtered3d = np.stack([gait.filtered[name] for name in FOOT_JOINTS_3D], axis=1)
+        missing = np.full((len(h36m), 3), np.nan)
+        filtered3d = np.stack([gait.filtered.get(name, missing) for name in FOOT_JOINTS_3D], axis=1)
         gait.warnings.extend(camera_view_warnings(gait.forward))
         time_s = np.arange(len(raw2d)) / fps
         axes_3d = lift3d.file_meta("X3D.npy").get("axes", {})

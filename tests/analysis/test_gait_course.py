@@ -141,3 +141,20 @@ def test_asymmetric_stance_shows_with_the_contact_method():
     result = analyse(Trajectories(dict(trial.positions), 100.0, UP, "markers"), ButterworthLowPass())
     stance = result.symmetry["stance_pct"]
     assert stance["left"] == pytest.approx(60.0, abs=1.0) and stance["right"] == pytest.approx(67.2, abs=1.0)
+
+
+def test_keypoints_without_feet_fall_back_to_the_ankles():
+    """A lift3d backend without heels and toes (MotionBERT on COCO-17) writes NaN feet."""
+    from gait.joints import H36M_17
+    from services.analysis.server import keypoint_trajectories
+
+    trial = SyntheticWalker(cadence_steps_per_min=100.0).generate(8.0, 30.0)
+    h36m = np.full((len(trial.positions["pelvis"]), 17, 3), np.nan)
+    for index, name in enumerate(H36M_17):
+        if name in trial.positions:
+            h36m[:, index] = trial.positions[name] - trial.positions["pelvis"]
+    h36m[:, H36M_17.index("thorax")] = np.nan
+    trajectories = keypoint_trajectories(h36m, np.full((len(h36m), 4, 3), np.nan), 30.0)
+    assert not any(name.endswith(("heel", "toe")) for name in trajectories.positions)
+    result = analyse(trajectories, ButterworthLowPass())
+    assert result.parameters["cadence_steps_per_min"]["mean"] == pytest.approx(100.0, abs=1.0)
