@@ -60,7 +60,9 @@ def methods(lowpass: ButterworthLowPass, events_method: str = ZeniEventDetector.
         "Steps and strides: Baker 2013, Measuring Walking. Step length and width: heel to heel at contact "
         "along and across the walking direction; speed = stride length / stride time.",
         "Intervals: 95 % confidence interval of each mean from the step-to-step spread (Student's t); "
-        "lengths also carry the scale's uncertainty where the data are not from calibrated markers.",
+        "lengths also carry the scale's uncertainty where the data are not from calibrated markers. Each "
+        "event's confidence is its detector's times the keypoints' confidence around it; steps delimited by "
+        "an event below 0.5 are left out.",
         "Kinematics: segments projected on the sagittal plane; hip angle of the thigh to the trunk axis, "
         "knee of the shank to the thigh, ankle of the heel-toe line to the shank minus 90 degrees; each "
         "cycle time-normalised to 101 samples between heel strikes of the same foot (Perry & Burnfield 2010).",
@@ -132,6 +134,20 @@ def _bouts(filtered: dict[str, np.ndarray], rate: float, up: np.ndarray, planar:
     return bouts
 
 
+def _keypoint_confidence(confidence: dict[str, np.ndarray], events: pd.DataFrame, reach: int = 2) -> np.ndarray:
+    """Per event, the mean keypoint confidence of its foot point (heel or toe, else the ankle)
+    over the frames around it; 1 where the data carry no confidence (markers)."""
+    factors = np.ones(len(events))
+    for row, event in enumerate(events.itertuples()):
+        part = "heel" if event.event == "heel_strike" else "toe"
+        scores = confidence.get(f"{event.side}_{part}", confidence.get(f"{event.side}_ankle"))
+        if scores is not None:
+            centre = int(round(event.frame))
+            window = scores[max(0, centre - reach): centre + reach + 1]
+            factors[row] = float(np.nanmean(window)) if np.isfinite(window).any() else 0.0
+    return factors
+
+
 def _sliced(positions: dict[str, np.ndarray], start: int, stop: int) -> dict[str, np.ndarray]:
     return {name: p[start:stop] for name, p in positions.items()}
 
@@ -169,6 +185,7 @@ def analyse(trajectories: Trajectories, lowpass: ButterworthLowPass, events_meth
             found = detector.detect(part, rate, forward, up).events_
         found["frame"] += start
         found["time_s"] = found["frame"] / rate
+        found["confidence"] *= _keypoint_confidence(trajectories.confidence, found)
         found["bout"] = number
         events.append(found)
         feet = {side: part.get(f"{side}_heel", part[f"{side}_ankle"]) for side in ("left", "right")}

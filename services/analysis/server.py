@@ -23,7 +23,7 @@ from services.analysis.report import ReportFigure
 from services.analysis.trajectories import Trajectories
 
 STAGE = "analysis"
-STAGE_VERSION = "13"
+STAGE_VERSION = "14"
 BACKEND = "butterworth-zero-phase"
 FOOT_JOINTS_2D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_big_toe", "right_big_toe")
 FOOT_JOINTS_3D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_toe", "right_toe")
@@ -62,13 +62,18 @@ def camera_view_warnings(forward: np.ndarray | None) -> list[str]:
             "single camera judges depth poorly; read them as approximate"]
 
 
-def keypoint_trajectories(h36m: np.ndarray, feet3d: np.ndarray, fps: float) -> Trajectories:
-    """The pipeline's pelvis-relative 3D keypoints (Human3.6M joints plus feet) as Trajectories."""
+def keypoint_trajectories(h36m: np.ndarray, feet3d: np.ndarray, fps: float,
+                          confidence3d: np.ndarray | None = None) -> Trajectories:
+    """The pipeline's pelvis-relative 3D keypoints (Human3.6M joints plus feet) as Trajectories,
+    with each joint's confidence when `confidence3d` (frames, 17) is given."""
     feet = foot_trajectories_3d(h36m, feet3d)
     # a backend without feet (MotionBERT on COCO-17) writes NaN heels and toes: the ankles stand in
     positions = {name: feet[:, i] for i, name in enumerate(FOOT_JOINTS_3D) if np.isfinite(feet[:, i]).any()}
     positions.update({name: h36m[:, H36M_17.index(name)].astype(np.float64) for name in BODY_JOINTS_3D})
-    return Trajectories(positions, fps, CAMERA_UP, "3D keypoints (pelvis-relative)", root_relative=True)
+    confidence = {} if confidence3d is None else {name: confidence3d[:, index].astype(np.float64)
+                                                  for index, name in enumerate(H36M_17)}
+    return Trajectories(positions, fps, CAMERA_UP, "3D keypoints (pelvis-relative)", root_relative=True,
+                        confidence=confidence)
 
 
 def high_frequency_power_ratio(raw: np.ndarray, filtered: np.ndarray, fps: float, above_hz: float) -> float:
@@ -125,7 +130,7 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
         h36m, feet3d = lift3d.read_npy("X3D.npy"), lift3d.read_npy("feet3d.npy")
         raw3d = foot_trajectories_3d(h36m, feet3d)
         filtered2d = lowpass.filter(raw2d, fps)
-        trajectories = keypoint_trajectories(h36m, feet3d, fps)
+        trajectories = keypoint_trajectories(h36m, feet3d, fps, lift3d.read_npy("confidence3d.npy"))
         gait = analyse(trajectories, lowpass)
         missing = np.full((len(h36m), 3), np.nan)
         filtered3d = np.stack([gait.filtered.get(name, missing) for name in FOOT_JOINTS_3D], axis=1)

@@ -22,6 +22,7 @@ class Trajectories:
     length_uncertainty: float = 0.0   # relative SD of the length scale (0: calibrated markers)
     planar: bool = False              # 2D mode: the image plane only, no depth (no step width)
     length_unit: str = "m"            # "m", or "leg" when lengths are relative to the leg (2D without scale)
+    confidence: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (frames,) keypoint confidence 0-1
 
     def __post_init__(self) -> None:
         missing = [name for name in REQUIRED if name not in self.positions]

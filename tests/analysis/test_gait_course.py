@@ -158,3 +158,16 @@ def test_keypoints_without_feet_fall_back_to_the_ankles():
     assert not any(name.endswith(("heel", "toe")) for name in trajectories.positions)
     result = analyse(trajectories, ButterworthLowPass())
     assert result.parameters["cadence_steps_per_min"]["mean"] == pytest.approx(100.0, abs=1.0)
+
+
+def test_low_keypoint_confidence_lowers_event_confidence_and_drops_steps():
+    trial = SyntheticWalker(cadence_steps_per_min=100.0).generate(10.0, 30.0)
+    relative = {n: p - trial.positions["pelvis"] for n, p in trial.positions.items()}
+    confidence = {name: np.ones(len(p)) for name, p in relative.items()}
+    confidence["left_heel"][150:] = 0.2  # the left heel unsure after 5 s
+    sure = analyse(Trajectories(relative, 30.0, UP, "keypoints", root_relative=True), ButterworthLowPass())
+    unsure = analyse(Trajectories(relative, 30.0, UP, "keypoints", root_relative=True, confidence=confidence),
+                     ButterworthLowPass())
+    late_left = (unsure.events.side == "left") & (unsure.events.event == "heel_strike") & (unsure.events.time_s > 5.2)
+    assert late_left.any() and (unsure.events.confidence[late_left] < 0.3).all()
+    assert unsure.parameters["step_time_s"]["n"] < sure.parameters["step_time_s"]["n"]
