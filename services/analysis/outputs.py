@@ -100,7 +100,11 @@ def write_outputs(folder: Path, result: GaitAnalysis, trajectories: Trajectories
         normal_ranges = {k: v for k, v in normal_ranges.items() if k not in LENGTHS}
     reference = _reference(notes)
     scores = gait_variable_scores(result.kinematics, reference) if reference is not None else {}
-    deviation = {"scores": scores, "gps": gait_profile_score(scores), "source": KINEMATICS_SOURCE} if scores else None
+    model = ("keypoints" if trajectories.root_relative or trajectories.planar
+             else "markers through a sagittal segment model, not the full Plug-in Gait model")
+    deviation = {"scores": scores, "gps": gait_profile_score(scores), "source": KINEMATICS_SOURCE,
+                 "note": f"Our angles come from {model}: offsets of a few degrees are expected, shapes and ranges "
+                         "compare better."} if scores else None
     rom = range_of_motion(result.kinematics)
     parameters = parameters_table(result.parameters, normal_ranges)
 
