@@ -41,6 +41,9 @@ SPATIOTEMPORAL_COLUMNS = {
     "step_length_m": ("Step Length (cm.)", 0.01),
     "step_width_m": ("Stride Width (cm.)", 0.01),
     "stance_pct": ("Stance %", 1.0),
+    "swing_pct": ("Swing %", 1.0),
+    "single_support_pct": ("Single Support %", 1.0),
+    "double_support_pct": ("Total D. Support %", 1.0),
 }
 ADULT_AGES = (18, 69)
 

@@ -16,7 +16,8 @@ import pandas as pd
 from scipy.stats import t as student_t
 
 STEP_COLUMNS = ["side", "heel_strike_s", "step_time_s", "stride_time_s", "stance_time_s", "stance_pct",
-                "step_length_m", "step_width_m", "stride_length_m", "speed_m_s"]
+                "step_length_m", "step_width_m", "stride_length_m", "speed_m_s", "swing_pct", "single_support_pct",
+                "double_support_pct"]
 
 
 MIN_CONFIDENCE = 0.5  # events less certain than this do not delimit steps
@@ -45,8 +46,10 @@ def steps_table(events: pd.DataFrame, feet: dict[str, np.ndarray] | None = None,
         length = width = np.nan
         if feet is not None and forward is not None and up is not None:
             length, width = _step_geometry(feet[side], feet[other], times[i], sampling_rate_hz, forward, up)
-        rows.append([side, times[i], step, stride, stance, 100 * stance / stride if stride else np.nan, length, width,
-                     np.nan, np.nan])
+        single, double = _support(times[i], stride, stance, times[sides == other], offs[offs.side == other].time_s.to_numpy())
+        stance_pct = 100 * stance / stride if stride else np.nan
+        rows.append([side, times[i], step, stride, stance, stance_pct, length, width, np.nan, np.nan, 100 - stance_pct,
+                     single, double])
     table = pd.DataFrame(rows, columns=STEP_COLUMNS)
     # stride length: this step plus the other foot's next step (the two steps of this stride)
     for index in range(len(table) - 1):
@@ -57,6 +60,22 @@ def steps_table(events: pd.DataFrame, feet: dict[str, np.ndarray] | None = None,
 
 
 CONTACT_WINDOW_S = 0.1
+
+
+def _support(strike: float, stride: float, stance: float, other_strikes: np.ndarray,
+             other_offs: np.ndarray) -> tuple[float, float]:
+    """(single, double) support in % of the stride that starts at `strike`: single support while
+    the other foot swings (its toe off to its heel strike), double support the rest of stance
+    (initial: strike to the other's toe off; terminal: the other's strike to this foot's toe off).
+    NaN unless the four events fall in their order within the stride."""
+    if not (np.isfinite(stride) and np.isfinite(stance)):
+        return np.nan, np.nan
+    off = other_offs[(other_offs > strike) & (other_offs < strike + stance)]
+    landing = other_strikes[(other_strikes > strike) & (other_strikes < strike + stance)]
+    if not off.size or not landing.size or landing[0] <= off[0]:
+        return np.nan, np.nan
+    single = landing[0] - off[0]
+    return 100 * single / stride, 100 * (stance - single) / stride
 
 
 def _step_geometry(leading: np.ndarray, trailing: np.ndarray, strike_s: float, sampling_rate_hz: float,
@@ -102,9 +121,9 @@ def summary(steps: pd.DataFrame, length_scale_uncertainty: float = 0.0) -> dict[
     1.96 x that share of the mean in quadrature. Fewer than MIN_STEPS_FOR_MEAN values are flagged
     (`few`), not hidden."""
     result = {}
-    for column in ("step_time_s", "stride_time_s", "stance_time_s", "stance_pct", "step_length_m", "step_width_m",
-                   "stride_length_m", "speed_m_s"):
-        values = steps[column].dropna().to_numpy()
+    for column in ("step_time_s", "stride_time_s", "stance_time_s", "stance_pct", "swing_pct", "single_support_pct",
+                   "double_support_pct", "step_length_m", "step_width_m", "stride_length_m", "speed_m_s"):
+        values = steps[column].dropna().to_numpy() if column in steps else np.empty(0)
         if values.size:
             mean, sd = float(values.mean()), float(values.std(ddof=1)) if values.size > 1 else float("nan")
             half = float(student_t.ppf(0.975, values.size - 1) * sd / np.sqrt(values.size)) if values.size > 1 else float("nan")

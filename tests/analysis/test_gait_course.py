@@ -171,3 +171,14 @@ def test_low_keypoint_confidence_lowers_event_confidence_and_drops_steps():
     late_left = (unsure.events.side == "left") & (unsure.events.event == "heel_strike") & (unsure.events.time_s > 5.2)
     assert late_left.any() and (unsure.events.confidence[late_left] < 0.3).all()
     assert unsure.parameters["step_time_s"]["n"] < sure.parameters["step_time_s"]["n"]
+
+
+def test_single_and_double_support():
+    """Stance 60 %: the other foot swings 40 % (single support), double support 2 x 10 %."""
+    trial = SyntheticWalker(stance_fraction=0.60).generate(12.0, 100.0)
+    result = analyse(Trajectories(dict(trial.positions), 100.0, UP, "markers"), ButterworthLowPass())
+    p = result.parameters
+    assert p["stance_pct"]["mean"] == pytest.approx(60.0, abs=0.5)
+    assert p["swing_pct"]["mean"] == pytest.approx(40.0, abs=0.5)
+    assert p["single_support_pct"]["mean"] == pytest.approx(40.0, abs=1.0)  # events within a few ms
+    assert p["double_support_pct"]["mean"] == pytest.approx(20.0, abs=1.0)
