@@ -1,82 +1,90 @@
-"""`gait analyze FILE --out DIR`: the gait analysis alone, in this process, on a motion-capture
-file (TRC, C3D, CSV of named joints) or, in 2D mode, on 2D keypoints (`.npy` of Halpe-26 or
-COCO-17 x, y, score per frame, as pose2d writes keypoints2d.npy)."""
+"""`gait analyze FILE --out DIR`: the gait analysis alone on a motion-capture file (TRC, C3D, CSV
+of named joints) or, in 2D mode, on 2D keypoints (`.npy` of Halpe-26 or COCO-17 x, y, score per
+frame, as pose2d writes keypoints2d.npy): in this process, or with `--service` through the
+analysis service (GAIT_ANALYSIS_ADDR, else one started on loopback) and the store."""
 from __future__ import annotations
 
 import hashlib
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from gait.errors import InvalidInput
-from gait.run import EXIT_OK, EXIT_USAGE, _fail
+from gait.run import EXIT_FAILED, EXIT_OK, EXIT_USAGE, _fail
+from services.analysis.recording import AnalyzeOptions
+
+__all__ = ["AnalyzeOptions", "analyze_file"]
 
 
-@dataclass(frozen=True)
-class AnalyzeOptions:
-    rate_hz: float | None = None
-    units: str | None = None
-    markers: str | None = None
-    cutoff_hz: float | str | None = None  # a frequency, or "auto" (residual analysis)
-    order: int | None = None
-    events: str = "auto"
-    height_m: float | None = None
-    age_years: float | None = None
-    sex: str | None = None
-
-
-def _read(path: Path, options: AnalyzeOptions):
-    from services.analysis.markers import parse_mapping
-    from services.analysis.planar import scale_to_height, trajectories_2d
-    from services.analysis.readers import read_trajectories
-
-    if path.suffix.lower() == ".npy":
-        if options.rate_hz is None:
-            raise InvalidInput("2D keypoints (.npy) need --rate-hz (the video's frame rate)")
-        if not path.is_file():
-            raise InvalidInput(f"no such file: {path}")
-        try:
-            keypoints = np.load(path, allow_pickle=False)
-        except ValueError as exc:
-            raise InvalidInput(f"{path.name} is not a NumPy array file ({exc})") from None
-        return trajectories_2d(keypoints, options.rate_hz, "2D keypoints", options.height_m)
-    mapping = parse_mapping(options.markers) if options.markers else None
-    trajectories = read_trajectories(path, options.rate_hz, options.units, mapping)
-    return scale_to_height(trajectories, options.height_m) if options.height_m is not None else trajectories
-
-
-def analyze_file(path: Path, out: Path, options: AnalyzeOptions) -> int:
-    from services.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass, residual_cutoff
-    from services.analysis.gait_analysis import analyse
-    from services.analysis.outputs import ReportContext, write_outputs
-
-    try:
-        trajectories = _read(path, options)
-        order = options.order if options.order is not None else DEFAULT_ORDER
-        cutoff = options.cutoff_hz if options.cutoff_hz is not None else DEFAULT_CUTOFF_HZ
-        if cutoff == "auto":
-            signals = [p[:, axis] for name, p in trajectories.positions.items()
-                       if name.endswith(("_heel", "_toe", "_ankle", "_knee")) for axis in range(3)]
-            cutoff = residual_cutoff(signals, trajectories.sampling_rate_hz, order)
-            trajectories.notes["cutoff"] = f"{cutoff:g} Hz chosen by residual analysis (Winter 2009)"
-        lowpass = ButterworthLowPass(float(cutoff), order)
-        result = analyse(trajectories, lowpass, options.events)
-        out.mkdir(parents=True, exist_ok=True)
-        mode = "2D" if trajectories.planar else "3D"
-        lengths = trajectories.notes.get("lengths", "metres")
-        context = ReportContext(
-            source=trajectories.source, record=hashlib.sha256(path.read_bytes()).hexdigest()[:16],
-            axes=f"as in the file, up = {trajectories.up.tolist()}; lengths in {lengths}",
-            provenance=[f"Input: {trajectories.source}; " + "; ".join(f"{k}: {v}" for k, v in trajectories.notes.items())],
-            age_years=options.age_years, sex=options.sex, mode=mode)
-        _, summary = write_outputs(out, result, trajectories, lowpass, context)
-    except (InvalidInput, ValueError) as exc:
-        return _fail(str(exc), EXIT_USAGE)
-    cadence = result.parameters.get("cadence_steps_per_min")
+def _report(summary: dict, out: Path) -> None:
+    parameters = summary["spatiotemporal_parameters"]
+    cadence = parameters.get("cadence_steps_per_min")
     line = f"cadence {cadence['mean']:.1f} steps/min from {cadence['n']} steps" if cadence else "no complete steps found"
-    print(f"{len(result.events)} events ({mode}), {line}; outputs in {out}", file=sys.stderr)
+    print(f"{summary['events']} events ({summary['mode']}), {line}; outputs in {out}", file=sys.stderr)
     for warning in summary["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)
+
+
+def analyze_file(path: Path, out: Path, options: AnalyzeOptions, service: bool = False) -> int:
+    if service:
+        return _analyze_via_service(path, out, options)
+    from services.analysis.recording import analyse_recording
+
+    try:
+        if not path.is_file():
+            raise InvalidInput("the file does not exist")
+        out.mkdir(parents=True, exist_ok=True)
+        _, _, summary = analyse_recording(path, options, hashlib.sha256(path.read_bytes()).hexdigest()[:16], out)
+    except (InvalidInput, ValueError) as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    _report(summary, out)
+    return EXIT_OK
+
+
+def _analyze_via_service(path: Path, out: Path, options: AnalyzeOptions) -> int:
+    import json
+    import os
+
+    import grpc
+
+    from gait.artifacts import Bundle
+    from gait.config import ClientConfig, gait_home
+    from gait.ingest import ingest_recording
+    from gait.launcher import LocalServices
+    from gait.logs import configure_logging
+    from gait.store import open_store
+    from gait.v1 import stages_pb2, stages_pb2_grpc
+
+    # the terminal shows at most one error line; the service's log goes to a file
+    configure_logging("INFO", path=gait_home() / "logs" / "gait-analyze.log")
+    try:
+        store = open_store()
+        recording = ingest_recording(store, path)
+    except InvalidInput as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    request = stages_pb2.RecordingAnalysisRequest(
+        recording_bundle_key=recording.key, units=options.units or "", markers=options.markers or "",
+        cutoff_auto=options.cutoff_hz == "auto", events_method=options.events, sex=options.sex or "")
+    for field, value in (("rate_hz", options.rate_hz), ("filter_order", options.order), ("height_m", options.height_m),
+                         ("age_years", options.age_years)):
+        if value is not None:
+            setattr(request, field, value)
+    if options.cutoff_hz not in (None, "auto"):
+        request.cutoff_hz = float(options.cutoff_hz)
+    config = ClientConfig.from_env()
+    local = None if os.environ.get("GAIT_ANALYSIS_ADDR") else LocalServices(("analysis",))
+    address = local.addresses["analysis"] if local else config.addresses["analysis"]
+    try:
+        with grpc.insecure_channel(address) as channel:
+            response = stages_pb2_grpc.AnalysisServiceStub(channel).AnalyzeRecording(request, timeout=config.timeout_s)
+    except grpc.RpcError as exc:
+        code = EXIT_USAGE if exc.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND) else EXIT_FAILED
+        return _fail(exc.details() or exc.code().name, code)
+    finally:
+        if local:
+            local.stop()
+    bundle = Bundle.open(store, response.outcome.bundle_key, expected_stage="analysis")
+    out.mkdir(parents=True, exist_ok=True)
+    for name in bundle.files:
+        bundle.fetch(name, out)
+    _report(json.loads((out / "analysis.json").read_text()), out)
     return EXIT_OK

@@ -1,4 +1,5 @@
-"""Bring a video file into the store as a `video` bundle keyed by its content hash.
+"""Bring a video (or a lab's recording) into the store as a `video` (`recording`) bundle keyed by
+its content hash.
 
 The clinic's file name is not kept anywhere: the bundle holds `source<ext>` and its checksum.
 """
@@ -31,4 +32,28 @@ def ingest_video(store: ObjectStore, path: Path) -> Bundle:
         name = f"source{suffix}"
         shutil.copyfile(path, writer.path(name))
         writer.add(name, "video/*", "the video as received, byte for byte", {"sha256": digest})
+        return writer.commit({"source_file": name, "bytes": path.stat().st_size})
+
+
+RECORDING_STAGE = "recording"
+_RECORDING_SUFFIXES = {".trc", ".c3d", ".csv", ".npy"}
+
+
+def ingest_recording(store: ObjectStore, path: Path) -> Bundle:
+    """A motion-capture file or 2D keypoints as a `recording` bundle (`source<ext>`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInput("the file does not exist")
+    suffix = path.suffix.lower()
+    if suffix not in _RECORDING_SUFFIXES:
+        raise InvalidInput(f"unknown recording type {suffix or '(none)'!r}; expected {', '.join(sorted(_RECORDING_SUFFIXES))}")
+    digest = sha256_file(path)
+    key = f"{RECORDING_STAGE}/{digest[:32]}"
+    existing = find_bundle(store, key)
+    if existing is not None:
+        return existing
+    with BundleWriter(store, key, RECORDING_STAGE, {"name": "ingest", "version": "1"}, {}, {}) as writer:
+        name = f"source{suffix}"
+        shutil.copyfile(path, writer.path(name))
+        writer.add(name, "application/octet-stream", "the recording as received, byte for byte", {"sha256": digest})
         return writer.commit({"source_file": name, "bytes": path.stat().st_size})

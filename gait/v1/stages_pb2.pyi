@@ -102,6 +102,32 @@ class AnalysisRequest(_message.Message):
     filter_order: int
     def __init__(self, pose2d_bundle_key: _Optional[str] = ..., lift3d_bundle_key: _Optional[str] = ..., cutoff_hz: _Optional[float] = ..., filter_order: _Optional[int] = ...) -> None: ...
 
+class RecordingAnalysisRequest(_message.Message):
+    __slots__ = ("recording_bundle_key", "rate_hz", "units", "markers", "cutoff_hz", "cutoff_auto", "filter_order", "events_method", "height_m", "age_years", "sex")
+    RECORDING_BUNDLE_KEY_FIELD_NUMBER: _ClassVar[int]
+    RATE_HZ_FIELD_NUMBER: _ClassVar[int]
+    UNITS_FIELD_NUMBER: _ClassVar[int]
+    MARKERS_FIELD_NUMBER: _ClassVar[int]
+    CUTOFF_HZ_FIELD_NUMBER: _ClassVar[int]
+    CUTOFF_AUTO_FIELD_NUMBER: _ClassVar[int]
+    FILTER_ORDER_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_METHOD_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_M_FIELD_NUMBER: _ClassVar[int]
+    AGE_YEARS_FIELD_NUMBER: _ClassVar[int]
+    SEX_FIELD_NUMBER: _ClassVar[int]
+    recording_bundle_key: str
+    rate_hz: float
+    units: str
+    markers: str
+    cutoff_hz: float
+    cutoff_auto: bool
+    filter_order: int
+    events_method: str
+    height_m: float
+    age_years: float
+    sex: str
+    def __init__(self, recording_bundle_key: _Optional[str] = ..., rate_hz: _Optional[float] = ..., units: _Optional[str] = ..., markers: _Optional[str] = ..., cutoff_hz: _Optional[float] = ..., cutoff_auto: _Optional[bool] = ..., filter_order: _Optional[int] = ..., events_method: _Optional[str] = ..., height_m: _Optional[float] = ..., age_years: _Optional[float] = ..., sex: _Optional[str] = ...) -> None: ...
+
 class AnalysisResponse(_message.Message):
     __slots__ = ("outcome", "cutoff_hz", "filter_order", "trajectories")
     OUTCOME_FIELD_NUMBER: _ClassVar[int]

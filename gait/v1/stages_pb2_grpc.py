@@ -265,6 +265,11 @@ class AnalysisServiceStub:
                 request_serializer=gait_dot_v1_dot_stages__pb2.AnalysisRequest.SerializeToString,
                 response_deserializer=gait_dot_v1_dot_stages__pb2.AnalysisResponse.FromString,
                 _registered_method=True)
+        self.AnalyzeRecording = channel.unary_unary(
+                '/gait.v1.AnalysisService/AnalyzeRecording',
+                request_serializer=gait_dot_v1_dot_stages__pb2.RecordingAnalysisRequest.SerializeToString,
+                response_deserializer=gait_dot_v1_dot_stages__pb2.AnalysisResponse.FromString,
+                _registered_method=True)
 
 
 class AnalysisServiceServicer:
@@ -277,12 +282,25 @@ class AnalysisServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AnalyzeRecording(self, request, context):
+        """A lab's recording put in the store as a `recording` bundle (`gait analyze FILE --service`):
+        TRC, C3D, CSV of named joints, or 2D keypoints (.npy, 2D mode).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AnalysisServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'Analyze': grpc.unary_unary_rpc_method_handler(
                     servicer.Analyze,
                     request_deserializer=gait_dot_v1_dot_stages__pb2.AnalysisRequest.FromString,
+                    response_serializer=gait_dot_v1_dot_stages__pb2.AnalysisResponse.SerializeToString,
+            ),
+            'AnalyzeRecording': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnalyzeRecording,
+                    request_deserializer=gait_dot_v1_dot_stages__pb2.RecordingAnalysisRequest.FromString,
                     response_serializer=gait_dot_v1_dot_stages__pb2.AnalysisResponse.SerializeToString,
             ),
     }
@@ -313,6 +331,33 @@ class AnalysisService:
             target,
             '/gait.v1.AnalysisService/Analyze',
             gait_dot_v1_dot_stages__pb2.AnalysisRequest.SerializeToString,
+            gait_dot_v1_dot_stages__pb2.AnalysisResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnalyzeRecording(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/gait.v1.AnalysisService/AnalyzeRecording',
+            gait_dot_v1_dot_stages__pb2.RecordingAnalysisRequest.SerializeToString,
             gait_dot_v1_dot_stages__pb2.AnalysisResponse.FromString,
             options,
             channel_credentials,

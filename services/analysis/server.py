@@ -1,7 +1,9 @@
 """AnalysisService: filtered foot trajectories (2D and 3D), their plots and an Excel workbook."""
 from __future__ import annotations
 
+import tempfile
 import time
+from pathlib import Path
 
 import grpc
 import numpy as np
@@ -19,6 +21,7 @@ from services.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, Butter
 from services.analysis.gait_analysis import analyse
 from services.analysis.outputs import XLSX, ReportContext, write_outputs
 from services.analysis.plots import plot_trajectories
+from services.analysis.recording import AnalyzeOptions, analyse_recording
 from services.analysis.report import ReportFigure
 from services.analysis.trajectories import Trajectories
 
@@ -176,6 +179,42 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
                 "axes_2d": axes_2d, "axes_3d": axes_3d,
             }
             return writer.commit(meta)
+
+
+    @stage_method(STAGE)
+    def AnalyzeRecording(self, request: stages_pb2.RecordingAnalysisRequest,
+                         context: grpc.ServicerContext) -> stages_pb2.AnalysisResponse:
+        started = time.perf_counter()
+        recording = Bundle.open(self.store, request.recording_bundle_key, expected_stage="recording")
+        options = recording_options(request)
+        key = derive_bundle_key(STAGE, STAGE_VERSION, {"recording": recording.digest}, options.config())
+        bundle = find_bundle(self.store, key)
+        cached = bundle is not None
+        if bundle is None:
+            with tempfile.TemporaryDirectory(prefix="gait-recording-") as folder:
+                source = recording.fetch(recording.meta["source_file"], Path(folder))
+                with BundleWriter(self.store, key, STAGE, {"name": BACKEND, "version": STAGE_VERSION},
+                                  {"recording": recording}, options.config()) as writer:
+                    _, files, summary = analyse_recording(source, options, recording.digest[:16], writer.workdir)
+                    for file in files:
+                        writer.add(file.name, file.mime, file.description, file.meta)
+                    bundle = writer.commit(summary)
+        return stages_pb2.AnalysisResponse(
+            outcome=outcome(bundle.key, cached, started, BACKEND), cutoff_hz=bundle.meta["cutoff_hz"],
+            filter_order=bundle.meta["filter_order"], trajectories=[])
+
+
+def recording_options(request: stages_pb2.RecordingAnalysisRequest) -> AnalyzeOptions:
+    """The request's options; out-of-range values are refused by the analysis itself."""
+    if request.cutoff_auto and request.HasField("cutoff_hz"):
+        raise InvalidInput("give either cutoff_hz or cutoff_auto, not both")
+    return AnalyzeOptions(
+        rate_hz=request.rate_hz if request.HasField("rate_hz") else None, units=request.units or None,
+        markers=request.markers or None,
+        cutoff_hz="auto" if request.cutoff_auto else (request.cutoff_hz if request.HasField("cutoff_hz") else None),
+        order=request.filter_order if request.HasField("filter_order") else None, events=request.events_method or "auto",
+        height_m=request.height_m if request.HasField("height_m") else None,
+        age_years=request.age_years if request.HasField("age_years") else None, sex=request.sex or None)
 
 
 def create_server(config: ServiceConfig) -> tuple[grpc.Server, int]:

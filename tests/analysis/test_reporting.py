@@ -146,3 +146,38 @@ def test_gait_analyze_picks_the_cutoff_by_residual_analysis(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(path), "--cutoff-hz", "fast", "--out", str(out)],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "neither a frequency in Hz nor auto" in bad.stderr
+
+
+def test_gait_analyze_through_the_service_matches_in_process(tmp_path):
+    """`--service`: the recording goes into the store, the analysis service (started on loopback)
+    analyses it and the bundle's files come out; the numbers are those of the in-process run."""
+    import json
+    import os
+
+    from services.analysis.trc import write_trc
+
+    trial = SyntheticWalker().generate(8.0, 100.0)
+    path = tmp_path / "walk.trc"
+    write_trc(path, dict(trial.positions), 100.0)
+    env = {**os.environ, "GAIT_HOME": str(tmp_path / "home"), "GAIT_STORE": "local"}
+    env.pop("GAIT_ANALYSIS_ADDR", None)
+    results = {}
+    for mode, extra in (("local", []), ("service", ["--service"])):
+        out = tmp_path / mode
+        done = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(path), "--out", str(out), *extra],
+                              capture_output=True, text=True, timeout=180, env=env)
+        assert done.returncode == 0, done.stderr
+        results[mode] = json.loads((out / "analysis.json").read_text())["spatiotemporal_parameters"]
+        assert (out / "report.pdf").is_file() and (out / "gait_analysis.xlsx").is_file()
+    assert results["service"]["cadence_steps_per_min"]["mean"] == pytest.approx(results["local"]["cadence_steps_per_min"]["mean"])
+    assert results["service"]["step_length_m"] == pytest.approx(results["local"]["step_length_m"])
+    again = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(path), "--out", str(tmp_path / "again"),
+                            "--service"], capture_output=True, text=True, timeout=180, env=env)
+    assert again.returncode == 0
+    bad = tmp_path / "bad.trc"
+    bad.write_text("not a trc\n")
+    refused = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(bad), "--out", str(tmp_path / "bad"),
+                              "--service"], capture_output=True, text=True, timeout=180, env=env)
+    assert refused.returncode == 2 and refused.stderr.strip().startswith("gait: error: not a TRC file"), refused.stderr
+    stored = list((tmp_path / "home").rglob("*"))
+    assert not any("bad" in p.name or "walk" in p.name for p in stored), "no clinic file names in the store"

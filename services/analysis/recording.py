@@ -1,0 +1,83 @@
+"""The analysis of a lab's recording (TRC, C3D, CSV of named joints) or of 2D keypoints (`.npy`),
+with its options: the same whether `gait analyze` runs it in-process or the analysis service
+runs it on a `recording` bundle."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gait.errors import InvalidInput
+from services.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass, residual_cutoff
+from services.analysis.gait_analysis import GaitAnalysis, analyse
+from services.analysis.markers import parse_mapping
+from services.analysis.outputs import OutputFile, ReportContext, write_outputs
+from services.analysis.planar import scale_to_height, trajectories_2d
+from services.analysis.readers import read_trajectories
+from services.analysis.trajectories import Trajectories
+
+RECORDING_SUFFIXES = (".trc", ".c3d", ".csv", ".npy")
+
+
+@dataclass(frozen=True)
+class AnalyzeOptions:
+    rate_hz: float | None = None
+    units: str | None = None
+    markers: str | None = None
+    cutoff_hz: float | str | None = None  # a frequency, or "auto" (residual analysis)
+    order: int | None = None
+    events: str = "auto"
+    height_m: float | None = None
+    age_years: float | None = None
+    sex: str | None = None
+
+    def config(self) -> dict:
+        """The options as they enter a bundle key."""
+        return {name: value for name, value in asdict(self).items() if value is not None}
+
+
+def read_recording(path: Path, options: AnalyzeOptions) -> Trajectories:
+    if path.suffix.lower() not in RECORDING_SUFFIXES:
+        raise InvalidInput(f"unknown recording type {path.suffix or '(none)'!r}; expected {', '.join(RECORDING_SUFFIXES)}")
+    if path.suffix.lower() == ".npy":
+        if options.rate_hz is None:
+            raise InvalidInput("2D keypoints (.npy) need --rate-hz (the video's frame rate)")
+        if not path.is_file():
+            raise InvalidInput("the file does not exist")
+        try:
+            keypoints = np.load(path, allow_pickle=False)
+        except ValueError as exc:
+            raise InvalidInput(f"not a NumPy array file ({exc})") from None
+        return trajectories_2d(keypoints, options.rate_hz, "2D keypoints", options.height_m)
+    mapping = parse_mapping(options.markers) if options.markers else None
+    trajectories = read_trajectories(path, options.rate_hz, options.units, mapping)
+    return scale_to_height(trajectories, options.height_m) if options.height_m is not None else trajectories
+
+
+def lowpass_for(trajectories: Trajectories, options: AnalyzeOptions) -> ButterworthLowPass:
+    order = options.order if options.order is not None else DEFAULT_ORDER
+    cutoff = options.cutoff_hz if options.cutoff_hz is not None else DEFAULT_CUTOFF_HZ
+    if cutoff == "auto":
+        signals = [p[:, axis] for name, p in trajectories.positions.items()
+                   if name.endswith(("_heel", "_toe", "_ankle", "_knee")) for axis in range(3)]
+        cutoff = residual_cutoff(signals, trajectories.sampling_rate_hz, order)
+        trajectories.notes["cutoff"] = f"{cutoff:g} Hz chosen by residual analysis (Winter 2009)"
+    return ButterworthLowPass(float(cutoff), order)
+
+
+def analyse_recording(path: Path, options: AnalyzeOptions, record: str,
+                      out: Path) -> tuple[GaitAnalysis, list[OutputFile], dict]:
+    """Read, analyse and write every output into `out`; `record` is the content hash the
+    report shows (never the file's name). Raises InvalidInput (or ValueError) for bad input."""
+    trajectories = read_recording(path, options)
+    lowpass = lowpass_for(trajectories, options)
+    result = analyse(trajectories, lowpass, options.events)
+    lengths = trajectories.notes.get("lengths", "metres")
+    context = ReportContext(
+        source=trajectories.source, record=record,
+        axes=f"as in the file, up = {trajectories.up.tolist()}; lengths in {lengths}",
+        provenance=[f"Input: {trajectories.source}; " + "; ".join(f"{k}: {v}" for k, v in trajectories.notes.items())],
+        age_years=options.age_years, sex=options.sex, mode="2D" if trajectories.planar else "3D")
+    files, summary = write_outputs(out, result, trajectories, lowpass, context)
+    return result, files, summary
