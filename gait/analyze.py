@@ -63,7 +63,8 @@ def _analyze_via_service(path: Path, out: Path, options: AnalyzeOptions) -> int:
         return _fail(str(exc), EXIT_USAGE)
     request = stages_pb2.RecordingAnalysisRequest(
         recording_bundle_key=recording.key, units=options.units or "", markers=options.markers or "",
-        cutoff_auto=options.cutoff_hz == "auto", events_method=options.events, sex=options.sex or "")
+        cutoff_auto=options.cutoff_hz == "auto", events_method=options.events, sex=options.sex or "",
+        up_axis=options.up_axis or "", forward_axis=options.forward_axis or "")
     for field, value in (("rate_hz", options.rate_hz), ("filter_order", options.order), ("height_m", options.height_m),
                          ("age_years", options.age_years)):
         if value is not None:

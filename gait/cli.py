@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--height-m", type=float, default=None, help="subject's height: scales the lengths")
     analyze.add_argument("--age", type=float, default=None, help="age in years, for the normal ranges (default: adults)")
     analyze.add_argument("--sex", choices=("male", "female"), default=None, help="for the normal ranges (default: both)")
+    analyze.add_argument("--up-axis", default=None, help="vertical axis of the file, e.g. z or -y (default: detected)")
+    analyze.add_argument("--forward-axis", default=None, help="axis of progression, e.g. x (default: detected per bout)")
     analyze.add_argument("--service", action="store_true",
                          help="through the analysis service (GAIT_ANALYSIS_ADDR, else one on loopback) and the store")
 
@@ -103,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return analyze_file(args.file, args.out, AnalyzeOptions(
             args.rate_hz, args.units, args.markers, args.cutoff_hz, args.order, args.events, args.height_m, args.age,
-            args.sex), service=args.service)
+            args.sex, args.up_axis, args.forward_axis), service=args.service)
     from gait.run import run_pipeline
 
     return run_pipeline(args.video, args.out, args.rotation, args.cutoff_hz, args.order)

@@ -103,7 +103,7 @@ class AnalysisRequest(_message.Message):
     def __init__(self, pose2d_bundle_key: _Optional[str] = ..., lift3d_bundle_key: _Optional[str] = ..., cutoff_hz: _Optional[float] = ..., filter_order: _Optional[int] = ...) -> None: ...
 
 class RecordingAnalysisRequest(_message.Message):
-    __slots__ = ("recording_bundle_key", "rate_hz", "units", "markers", "cutoff_hz", "cutoff_auto", "filter_order", "events_method", "height_m", "age_years", "sex")
+    __slots__ = ("recording_bundle_key", "rate_hz", "units", "markers", "cutoff_hz", "cutoff_auto", "filter_order", "events_method", "height_m", "age_years", "sex", "up_axis", "forward_axis")
     RECORDING_BUNDLE_KEY_FIELD_NUMBER: _ClassVar[int]
     RATE_HZ_FIELD_NUMBER: _ClassVar[int]
     UNITS_FIELD_NUMBER: _ClassVar[int]
@@ -115,6 +115,8 @@ class RecordingAnalysisRequest(_message.Message):
     HEIGHT_M_FIELD_NUMBER: _ClassVar[int]
     AGE_YEARS_FIELD_NUMBER: _ClassVar[int]
     SEX_FIELD_NUMBER: _ClassVar[int]
+    UP_AXIS_FIELD_NUMBER: _ClassVar[int]
+    FORWARD_AXIS_FIELD_NUMBER: _ClassVar[int]
     recording_bundle_key: str
     rate_hz: float
     units: str
@@ -126,7 +128,9 @@ class RecordingAnalysisRequest(_message.Message):
     height_m: float
     age_years: float
     sex: str
-    def __init__(self, recording_bundle_key: _Optional[str] = ..., rate_hz: _Optional[float] = ..., units: _Optional[str] = ..., markers: _Optional[str] = ..., cutoff_hz: _Optional[float] = ..., cutoff_auto: _Optional[bool] = ..., filter_order: _Optional[int] = ..., events_method: _Optional[str] = ..., height_m: _Optional[float] = ..., age_years: _Optional[float] = ..., sex: _Optional[str] = ...) -> None: ...
+    up_axis: str
+    forward_axis: str
+    def __init__(self, recording_bundle_key: _Optional[str] = ..., rate_hz: _Optional[float] = ..., units: _Optional[str] = ..., markers: _Optional[str] = ..., cutoff_hz: _Optional[float] = ..., cutoff_auto: _Optional[bool] = ..., filter_order: _Optional[int] = ..., events_method: _Optional[str] = ..., height_m: _Optional[float] = ..., age_years: _Optional[float] = ..., sex: _Optional[str] = ..., up_axis: _Optional[str] = ..., forward_axis: _Optional[str] = ...) -> None: ...
 
 class AnalysisResponse(_message.Message):
     __slots__ = ("outcome", "cutoff_hz", "filter_order", "trajectories")

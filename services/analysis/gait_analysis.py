@@ -152,7 +152,10 @@ def _sliced(positions: dict[str, np.ndarray], start: int, stop: int) -> dict[str
     return {name: p[start:stop] for name, p in positions.items()}
 
 
-def analyse(trajectories: Trajectories, lowpass: ButterworthLowPass, events_method: str = "auto") -> GaitAnalysis:
+def analyse(trajectories: Trajectories, lowpass: ButterworthLowPass, events_method: str = "auto",
+            forward_axis: np.ndarray | None = None) -> GaitAnalysis:
+    """The whole analysis. `forward_axis`: the line of progression, when known (each bout still
+    finds which way along it the walker goes)."""
     rate, up = trajectories.sampling_rate_hz, trajectories.up
     detector, reason = choose_event_detector(trajectories, events_method)
     filtered = {name: lowpass.filter(p, rate) for name, p in trajectories.positions.items()}
@@ -174,8 +177,12 @@ def analyse(trajectories: Trajectories, lowpass: ButterworthLowPass, events_meth
         try:
             forward = walking_direction(part, up)
         except InvalidInput as exc:
-            notes.append(f"bout {number}: no gait events ({exc})")
-            continue
+            if forward_axis is None:
+                notes.append(f"bout {number}: no gait events ({exc})")
+                continue
+            forward = forward_axis
+        if forward_axis is not None:
+            forward = forward_axis * (1.0 if float(forward @ forward_axis) >= 0 else -1.0)
         if stop - start > longest:
             forward_of_longest, longest = forward, stop - start
         if contact:

@@ -3,7 +3,7 @@ with its options: the same whether `gait analyze` runs it in-process or the anal
 runs it on a `recording` bundle."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,19 @@ from services.analysis.readers import read_trajectories
 from services.analysis.trajectories import Trajectories
 
 RECORDING_SUFFIXES = (".trc", ".c3d", ".csv", ".npy")
+AXES = {"x": 0, "y": 1, "z": 2}
+
+
+def parse_axis(text: str) -> np.ndarray:
+    """'x', '-y', '+z' -> unit vector."""
+    name = text.strip().lower()
+    sign = -1.0 if name.startswith("-") else 1.0
+    axis = AXES.get(name.lstrip("+-"))
+    if axis is None:
+        raise InvalidInput(f"axis {text!r} must be x, y or z, with an optional sign (e.g. -y)")
+    vector = np.zeros(3)
+    vector[axis] = sign
+    return vector
 
 
 @dataclass(frozen=True)
@@ -31,6 +44,8 @@ class AnalyzeOptions:
     height_m: float | None = None
     age_years: float | None = None
     sex: str | None = None
+    up_axis: str | None = None       # e.g. "z" or "-y": instead of the detected vertical
+    forward_axis: str | None = None  # the line of progression instead of the detected one (sign per bout)
 
     def config(self) -> dict:
         """The options as they enter a bundle key."""
@@ -52,6 +67,9 @@ def read_recording(path: Path, options: AnalyzeOptions) -> Trajectories:
         return trajectories_2d(keypoints, options.rate_hz, "2D keypoints", options.height_m)
     mapping = parse_mapping(options.markers) if options.markers else None
     trajectories = read_trajectories(path, options.rate_hz, options.units, mapping)
+    if options.up_axis:
+        trajectories = replace(trajectories, up=parse_axis(options.up_axis),
+                               notes={**trajectories.notes, "up axis": f"{options.up_axis} (given)"})
     return scale_to_height(trajectories, options.height_m) if options.height_m is not None else trajectories
 
 
@@ -72,7 +90,10 @@ def analyse_recording(path: Path, options: AnalyzeOptions, record: str,
     report shows (never the file's name). Raises InvalidInput (or ValueError) for bad input."""
     trajectories = read_recording(path, options)
     lowpass = lowpass_for(trajectories, options)
-    result = analyse(trajectories, lowpass, options.events)
+    forward = parse_axis(options.forward_axis) if options.forward_axis else None
+    if forward is not None and abs(float(forward @ trajectories.up)) > 0.5:
+        raise InvalidInput("the walking direction cannot be the vertical axis")
+    result = analyse(trajectories, lowpass, options.events, forward_axis=forward)
     lengths = trajectories.notes.get("lengths", "metres")
     context = ReportContext(
         source=trajectories.source, record=record,

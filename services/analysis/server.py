@@ -214,7 +214,8 @@ def recording_options(request: stages_pb2.RecordingAnalysisRequest) -> AnalyzeOp
         cutoff_hz="auto" if request.cutoff_auto else (request.cutoff_hz if request.HasField("cutoff_hz") else None),
         order=request.filter_order if request.HasField("filter_order") else None, events=request.events_method or "auto",
         height_m=request.height_m if request.HasField("height_m") else None,
-        age_years=request.age_years if request.HasField("age_years") else None, sex=request.sex or None)
+        age_years=request.age_years if request.HasField("age_years") else None, sex=request.sex or None,
+        up_axis=request.up_axis or None, forward_axis=request.forward_axis or None)
 
 
 def create_server(config: ServiceConfig) -> tuple[grpc.Server, int]:

@@ -181,3 +181,29 @@ def test_gait_analyze_through_the_service_matches_in_process(tmp_path):
     assert refused.returncode == 2 and refused.stderr.strip().startswith("gait: error: not a TRC file"), refused.stderr
     stored = list((tmp_path / "home").rglob("*"))
     assert not any("bad" in p.name or "walk" in p.name for p in stored), "no clinic file names in the store"
+
+
+def test_axes_can_be_given(tmp_path):
+    from services.analysis.recording import AnalyzeOptions, parse_axis, read_recording
+    from services.analysis.trc import write_trc
+
+    np.testing.assert_array_equal(parse_axis("-y"), [0, -1, 0])
+    with pytest.raises(InvalidInput, match="must be x, y or z"):
+        parse_axis("w")
+    trial = SyntheticWalker().generate(6.0, 100.0)
+    path = tmp_path / "walk.trc"
+    write_trc(path, dict(trial.positions), 100.0)
+    given = read_recording(path, AnalyzeOptions(up_axis="z"))
+    np.testing.assert_array_equal(given.up, [0, 0, 1])
+    assert given.notes["up axis"] == "z (given)"
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(path), "--out", str(out),
+                           "--forward-axis=-x"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    import json
+
+    bouts = json.loads((out / "analysis.json").read_text())["bouts"]
+    assert bouts[0]["forward_x"] == 1.0  # the line given, the way along it found from the walk
+    vertical = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(path), "--out", str(out),
+                               "--forward-axis", "z"], capture_output=True, text=True, timeout=120)
+    assert vertical.returncode == 2 and "cannot be the vertical" in vertical.stderr
