@@ -112,9 +112,18 @@ LENGTHS = ("step_length_m", "step_width_m", "stride_length_m", "speed_m_s")
 MIN_STEPS_FOR_MEAN = 4
 
 
+def _statistics(values: np.ndarray, scale_uncertainty: float) -> dict:
+    mean, sd = float(values.mean()), float(values.std(ddof=1)) if values.size > 1 else float("nan")
+    half = float(student_t.ppf(0.975, values.size - 1) * sd / np.sqrt(values.size)) if values.size > 1 else float("nan")
+    if scale_uncertainty:
+        half = float(np.hypot(half, 1.96 * scale_uncertainty * abs(mean)))
+    return {"mean": mean, "sd": sd, "cv_pct": 100 * sd / mean if mean else float("nan"), "n": int(values.size),
+            "ci95_low": mean - half, "ci95_high": mean + half, "few": bool(values.size < MIN_STEPS_FOR_MEAN)}
+
+
 def summary(steps: pd.DataFrame, length_scale_uncertainty: float = 0.0) -> dict[str, dict[str, float]]:
     """Mean, SD, coefficient of variation (%), count and 95 % interval of each parameter; cadence
-    in steps/min.
+    in steps/min from each step's 60 / step time.
 
     The interval is the mean's confidence interval from the step-to-step spread (Student's t with
     n - 1 degrees of freedom); for lengths and speed, a relative scale uncertainty (SD) adds
@@ -125,17 +134,7 @@ def summary(steps: pd.DataFrame, length_scale_uncertainty: float = 0.0) -> dict[
                    "double_support_pct", "step_length_m", "step_width_m", "stride_length_m", "speed_m_s"):
         values = steps[column].dropna().to_numpy() if column in steps else np.empty(0)
         if values.size:
-            mean, sd = float(values.mean()), float(values.std(ddof=1)) if values.size > 1 else float("nan")
-            half = float(student_t.ppf(0.975, values.size - 1) * sd / np.sqrt(values.size)) if values.size > 1 else float("nan")
-            if column in LENGTHS and length_scale_uncertainty:
-                half = float(np.hypot(half, 1.96 * length_scale_uncertainty * abs(mean)))
-            result[column] = {"mean": mean, "sd": sd, "cv_pct": 100 * sd / mean if mean else float("nan"),
-                              "n": int(values.size), "ci95_low": mean - half, "ci95_high": mean + half,
-                              "few": bool(values.size < MIN_STEPS_FOR_MEAN)}
-    if "step_time_s" in result:
-        step = result["step_time_s"]
-        result["cadence_steps_per_min"] = {"mean": 60.0 / step["mean"], "n": step["n"],
-                                           "ci95_low": 60.0 / step["ci95_high"] if step["ci95_high"] > 0 else float("nan"),
-                                           "ci95_high": 60.0 / step["ci95_low"] if step["ci95_low"] > 0 else float("nan"),
-                                           "few": step["few"]}
+            result[column] = _statistics(values, length_scale_uncertainty if column in LENGTHS else 0.0)
+    if "step_time_s" in result:  # per step: 60 / step time, with the same statistics as the rest
+        result["cadence_steps_per_min"] = _statistics(60.0 / steps["step_time_s"].dropna().to_numpy(), 0.0)
     return result
