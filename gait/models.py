@@ -1,0 +1,128 @@
+"""`gait models`: which pose backends are usable, which files each needs, where they go, under
+which licence, and whether the files placed there are the right ones.
+
+Each backend lists its files (paths relative to GAIT_MODELS_DIR). A file with a published or
+pinned SHA-256 is checked against it; official checkpoints without a published checksum are
+checked by loading them into our network with `strict=True` (every key and shape), and their
+SHA-256 is shown so a lab can record it.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from gait.config import models_dir
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    path: str                                        # relative to GAIT_MODELS_DIR
+    description: str
+    licence: str
+    sha256: str | None = None                        # pinned or published; None: not published
+    verify: Callable[[Path], None] | None = None     # raises with the reason when the file is wrong
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    stage: str
+    needs: tuple[str, ...]                           # Python packages beyond the default install
+    files: tuple[ModelFile, ...]
+    any_file: bool = False                           # usable with any one of its files (else all)
+    notes: str = ""
+
+
+def _blazepose() -> Backend:
+    from gait.assets import MODELS
+
+    return Backend("blazepose", "pose2d (and lift3d: blazepose-world)", (), tuple(
+        ModelFile(a.target, f"BlazePose GHUM full, from {a.requirement}", a.licence, a.sha256) for a in MODELS),
+        notes="the embedded default; `gait setup` fetches these from PyPI")
+
+
+def _motionbert() -> Backend:
+    from services.lift3d.motionbert.configs import CHECKPOINTS
+
+    def verifier(config: str) -> Callable[[Path], None]:
+        def verify(path: Path) -> None:
+            from services.lift3d.motionbert.checkpoints import load_checkpoint
+
+            load_checkpoint(path, config)
+        return verify
+
+    return Backend("motionbert", "lift3d", ("torch",), tuple(
+        ModelFile(c.path, f"{c.description} (config {c.config})", c.licence, None, verifier(c.config)) for c in CHECKPOINTS),
+        any_file=True, notes="upstream's best_epoch.bin from MotionBERT's model zoo; preferred over blazepose-world "
+                             "when present")
+
+
+BACKENDS: tuple[Callable[[], Backend], ...] = (_blazepose, _motionbert)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class FileStatus:
+    file: ModelFile
+    present: bool
+    sha256: str | None
+    problem: str | None   # None: present and right (or absent)
+
+
+def check_file(root: Path, file: ModelFile, deep: bool) -> FileStatus:
+    path = root / file.path
+    if not path.is_file():
+        return FileStatus(file, False, None, None)
+    digest = sha256_of(path)
+    if file.sha256 is not None and digest != file.sha256:
+        return FileStatus(file, True, digest, f"SHA-256 differs from the pinned {file.sha256[:12]}...")
+    if deep and file.verify is not None:
+        try:
+            file.verify(path)
+        except Exception as exc:  # any reason the file does not load is the answer, in one line
+            return FileStatus(file, True, digest, f"does not load: {str(exc).splitlines()[0][:200]}")
+    return FileStatus(file, True, digest, None)
+
+
+def missing_packages(backend: Backend) -> list[str]:
+    return [name for name in backend.needs if importlib.util.find_spec(name) is None]
+
+
+def report(deep: bool = True) -> tuple[list[str], bool]:
+    """Lines for the terminal and whether every present file is right."""
+    root = models_dir()
+    lines, all_right = [f"models folder: {root} (GAIT_MODELS_DIR)"], True
+    for make in BACKENDS:
+        backend = make()
+        packages = missing_packages(backend)
+        statuses = [check_file(root, f, deep and not packages) for f in backend.files]
+        good = [s for s in statuses if s.present and s.problem is None]
+        have_files = bool(good) if backend.any_file else len(good) == len(statuses)
+        usable = have_files and not packages
+        why = "" if usable else " - " + "; ".join(
+            filter(None, [f"needs {', '.join(packages)} (pip install 'gait[official]')" if packages else "",
+                          "" if have_files else ("needs one of its files" if backend.any_file else "needs its files")]))
+        lines += ["", f"{backend.name} [{backend.stage}]: {'usable' if usable else 'not usable'}{why}"]
+        if backend.notes:
+            lines.append(f"  {backend.notes}")
+        for status in statuses:
+            file = status.file
+            state = ("missing" if not status.present else f"WRONG: {status.problem}" if status.problem
+                     else "ok" + ("" if file.sha256 or (deep and not packages) else " (not loaded: run with its packages)"))
+            all_right &= status.problem is None
+            lines.append(f"  {file.path}: {state}")
+            lines.append(f"    {file.description}; licence: {file.licence}")
+            checksum = file.sha256 or "not published upstream"
+            shown = status.sha256 and status.sha256 != file.sha256  # the file's own hash, when it says something
+            lines.append(f"    sha256 expected: {checksum}" + (f"; this file: {status.sha256}" if shown else ""))
+    return lines, all_right

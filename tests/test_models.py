@@ -1,0 +1,54 @@
+"""`gait models`: usable backends, their files, checksums and strict loading of checkpoints."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from gait.config import models_dir
+
+
+def _models(folder, *extra) -> subprocess.CompletedProcess:
+    env = {**os.environ, "GAIT_MODELS_DIR": str(folder)}
+    return subprocess.run([sys.executable, "-m", "gait.cli", "models", *extra], capture_output=True, text=True,
+                          timeout=300, env=env)
+
+
+def test_an_empty_models_folder(tmp_path):
+    done = _models(tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "blazepose [pose2d (and lift3d: blazepose-world)]: not usable - needs its files" in done.stdout
+    assert "motionbert [lift3d]: not usable - needs one of its files" in done.stdout
+    assert "motionbert/FT_MB_lite_MB_ft_h36m_global_lite/best_epoch.bin: missing" in done.stdout
+    assert "licence: Apache-2.0" in done.stdout and "sha256 expected: not published upstream" in done.stdout
+
+
+def test_placed_files_are_checked(tmp_path):
+    torch = pytest.importorskip("torch")
+    from services.lift3d.motionbert.configs import CHECKPOINTS, CONFIGS
+
+    for name in ("pose_detection.tflite", "pose_landmark_full.tflite"):
+        (tmp_path / "blazepose").mkdir(exist_ok=True)
+        shutil.copyfile(models_dir() / "blazepose" / name, tmp_path / "blazepose" / name)
+    lite = CHECKPOINTS[0]
+    target = tmp_path / lite.path
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"not a checkpoint")
+    wrong = _models(tmp_path)
+    assert wrong.returncode == 1
+    assert "blazepose [pose2d (and lift3d: blazepose-world)]: usable" in wrong.stdout
+    assert f"{lite.path}: WRONG: does not load" in wrong.stdout
+    model = CONFIGS[lite.config].build()
+    torch.save({"model_pos": {f"module.{k}": v for k, v in model.state_dict().items()}}, target)
+    right = _models(tmp_path)
+    assert right.returncode == 0, right.stdout
+    assert "motionbert [lift3d]: usable" in right.stdout and f"{lite.path}: ok" in right.stdout
+    state = {f"module.{k}": v for k, v in model.state_dict().items()}
+    state.pop(next(iter(state)))
+    torch.save({"model_pos": state}, target)
+    missing_key = _models(tmp_path)
+    assert missing_key.returncode == 1 and "WRONG: does not load" in missing_key.stdout
+    assert _models(tmp_path, "--no-load").returncode == 0  # checksums only: no published one to compare
