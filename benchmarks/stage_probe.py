@@ -1,6 +1,8 @@
-"""Run one stage once, in this process, and print its time and this process's peak memory as JSON.
+"""Run one stage once, in this process, and print its time, CPU time and peak memory as JSON.
 
-Used by benchmarks/run.py, one process per stage, so each peak RSS is the stage's own.
+Used by benchmarks/run.py and benchmarks/capacity.py, one process per stage, so each peak RSS is
+the stage's own. CPU seconds are this process's and its children's (ffmpeg) user + system time
+during the call: what the stage costs a cluster's cores, whatever the machine's load.
 Usage: python benchmarks/stage_probe.py STAGE INPUT_KEY [SECOND_INPUT_KEY]
 """
 from __future__ import annotations
@@ -27,14 +29,19 @@ def call(stage: str, channel: grpc.Channel, keys: list[str]):
         stages_pb2.AnalysisRequest(pose2d_bundle_key=keys[0], lift3d_bundle_key=keys[1]))
 
 
+def cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def main(stage: str, keys: list[str]) -> None:
     with LocalServices((stage,)) as services, grpc.insecure_channel(services.addresses[stage]) as channel:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), cpu_seconds()
         response = call(stage, channel, keys)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
     print(json.dumps({
         "stage": stage, "key": response.outcome.bundle_key, "cached": response.outcome.cached, "seconds": seconds,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "cpu_seconds": cpu, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }))
 
 
