@@ -1,4 +1,5 @@
-"""The analysis of a lab's recording (TRC, C3D, CSV of named joints) or of 2D keypoints (`.npy`),
+"""The analysis of a lab's recording (TRC, C3D, CSV of named joints) or of 2D keypoints (`.npy`, or
+an AlphaPose results `.json`),
 with its options: the same whether `gait analyze` runs it in-process or the analysis service
 runs it on a `recording` bundle."""
 from __future__ import annotations
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gait.alphapose_json import read_alphapose_json
 from gait.errors import InvalidInput
 from services.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass, residual_cutoff
 from services.analysis.gait_analysis import GaitAnalysis, analyse
@@ -17,7 +19,8 @@ from services.analysis.planar import scale_to_height, trajectories_2d
 from services.analysis.readers import read_trajectories
 from services.analysis.trajectories import Trajectories
 
-RECORDING_SUFFIXES = (".trc", ".c3d", ".csv", ".npy")
+RECORDING_SUFFIXES = (".trc", ".c3d", ".csv", ".npy", ".json")
+KEYPOINT_SUFFIXES = (".npy", ".json")
 AXES = {"x": 0, "y": 1, "z": 2}
 
 
@@ -55,22 +58,32 @@ class AnalyzeOptions:
 def read_recording(path: Path, options: AnalyzeOptions) -> Trajectories:
     if path.suffix.lower() not in RECORDING_SUFFIXES:
         raise InvalidInput(f"unknown recording type {path.suffix or '(none)'!r}; expected {', '.join(RECORDING_SUFFIXES)}")
-    if path.suffix.lower() == ".npy":
+    if path.suffix.lower() in KEYPOINT_SUFFIXES:
         if options.rate_hz is None:
-            raise InvalidInput("2D keypoints (.npy) need --rate-hz (the video's frame rate)")
-        if not path.is_file():
-            raise InvalidInput("the file does not exist")
-        try:
-            keypoints = np.load(path, allow_pickle=False)
-        except ValueError as exc:
-            raise InvalidInput(f"not a NumPy array file ({exc})") from None
-        return trajectories_2d(keypoints, options.rate_hz, "2D keypoints", options.height_m)
+            raise InvalidInput(f"2D keypoints ({path.suffix.lower()}) need --rate-hz (the video's frame rate)")
+        return read_keypoints_2d(path, options)
     mapping = parse_mapping(options.markers) if options.markers else None
     trajectories = read_trajectories(path, options.rate_hz, options.units, mapping)
     if options.up_axis:
         trajectories = replace(trajectories, up=parse_axis(options.up_axis),
                                notes={**trajectories.notes, "up axis": f"{options.up_axis} (given)"})
     return scale_to_height(trajectories, options.height_m) if options.height_m is not None else trajectories
+
+
+def read_keypoints_2d(path: Path, options: AnalyzeOptions) -> Trajectories:
+    """2D mode: a (frames, 26 or 17, 3) `.npy`, or the walker of an AlphaPose results `.json`."""
+    if path.suffix.lower() == ".json":
+        subject = read_alphapose_json(path)
+        trajectories = trajectories_2d(subject.keypoints, options.rate_hz, "AlphaPose results (2D)", options.height_m)
+        trajectories.notes["person"] = subject.reason
+        return trajectories
+    if not path.is_file():
+        raise InvalidInput("the file does not exist")
+    try:
+        keypoints = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        raise InvalidInput(f"not a NumPy array file ({exc})") from None
+    return trajectories_2d(keypoints, options.rate_hz, "2D keypoints", options.height_m)
 
 
 def lowpass_for(trajectories: Trajectories, options: AnalyzeOptions) -> ButterworthLowPass:
