@@ -60,7 +60,24 @@ def _motionbert() -> Backend:
                              "when present")
 
 
-BACKENDS: tuple[Callable[[], Backend], ...] = (_blazepose, _motionbert)
+def _alphapose() -> Backend:
+    from services.pose2d.alphapose.configs import CHECKPOINTS
+
+    def verifier(config: str) -> Callable[[Path], None]:
+        def verify(path: Path) -> None:
+            from services.pose2d.alphapose.checkpoints import load_checkpoint
+
+            load_checkpoint(path, config)
+        return verify
+
+    return Backend("alphapose-fastpose", "pose2d", ("torch",), tuple(
+        ModelFile(c.path, f"{c.description} (config configs/{c.config}.yaml)", c.licence, None, verifier(c.config))
+        for c in CHECKPOINTS),
+        any_file=True, notes="upstream's FastPose .pth from AlphaPose's model zoo; preferred over blazepose-full when "
+                             "present (person boxes still come from BlazePose); NON-COMMERCIAL use only")
+
+
+BACKENDS: tuple[Callable[[], Backend], ...] = (_blazepose, _alphapose, _motionbert)
 
 
 def sha256_of(path: Path) -> str:

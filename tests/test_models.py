@@ -24,6 +24,27 @@ def test_an_empty_models_folder(tmp_path):
     assert "motionbert [lift3d]: not usable - needs one of its files" in done.stdout
     assert "motionbert/FT_MB_lite_MB_ft_h36m_global_lite/best_epoch.bin: missing" in done.stdout
     assert "licence: Apache-2.0" in done.stdout and "sha256 expected: not published upstream" in done.stdout
+    assert "alphapose-fastpose [pose2d]: not usable - needs one of its files" in done.stdout
+    assert "alphapose/halpe26_fast_res50_256x192.pth: missing" in done.stdout
+    assert "alphapose/fast_res50_256x192.pth: missing" in done.stdout
+    assert "non-commercial use only" in done.stdout
+
+
+def test_placed_alphapose_checkpoint_is_loaded_strictly(tmp_path):
+    torch = pytest.importorskip("torch")
+    from services.pose2d.alphapose.configs import CHECKPOINTS, CONFIGS
+
+    coco = CHECKPOINTS[1]
+    target = tmp_path / coco.path
+    target.parent.mkdir(parents=True)
+    state = CONFIGS[coco.config].build().state_dict()
+    torch.save({f"module.{k}": v for k, v in state.items()}, target)
+    right = _models(tmp_path)
+    assert "alphapose-fastpose [pose2d]: usable" in right.stdout and f"{coco.path}: ok" in right.stdout, right.stdout
+    state.pop("conv_out.bias")
+    torch.save(state, target)
+    wrong = _models(tmp_path)
+    assert wrong.returncode == 1 and f"{coco.path}: WRONG: does not load" in wrong.stdout
 
 
 def test_placed_files_are_checked(tmp_path):

@@ -1,7 +1,8 @@
 """The 2D pose backend interface and the embedded default (BlazePose GHUM full via ai-edge-litert).
 
-A backend turns an upright video into the walking subject's Halpe-26 keypoints. AlphaPose
-(issue 5) implements the same interface.
+A backend turns an upright video into the walking subject's Halpe-26 (or COCO-17) keypoints.
+AlphaPose's FastPose (services/pose2d/alphapose/, issue 5) implements the same interface and is
+the default when one of its official checkpoints is in GAIT_MODELS_DIR.
 """
 from __future__ import annotations
 
@@ -21,12 +22,13 @@ FrameCallback = Callable[[int, np.ndarray, np.ndarray | None], None]  # (index, 
 
 @dataclass
 class Pose2DResult:
-    keypoints: np.ndarray              # (frames, 26, 3) x px, y px, score; NaN x/y and score 0 where no pose
+    keypoints: np.ndarray              # (frames, 26 | 17, 3) x px, y px, score; NaN x/y and score 0 where no pose
     scores: np.ndarray                 # (frames,) pose score, 0 where no pose
     boxes: np.ndarray                  # (frames, 4) x, y, w, h px, NaN where no pose
     subject: dict                      # which person was analysed and why, with the candidates
     world: np.ndarray | None = None    # (frames, 33, 4) BlazePose world landmarks x, y, z m and visibility
     notes: dict = field(default_factory=dict)
+    layout: str = "halpe26"            # joint layout of keypoints: "halpe26" or "coco17"
 
 
 class Pose2DBackend(Protocol):
@@ -88,12 +90,40 @@ def halpe_from_image_landmarks(landmarks: np.ndarray) -> np.ndarray:
     return np.concatenate([xy, score[..., None]], axis=-1).astype(np.float32)
 
 
-BACKENDS: dict[str, type] = {BlazePoseBackend.name: BlazePoseBackend}
+def _alphapose_backend() -> type:
+    """AlphaPose (issue 5), imported on use: it needs PyTorch, which the default backend does not."""
+    try:
+        import torch  # noqa: F401
+
+        from services.pose2d.alphapose.backend import AlphaPoseBackend
+    except ImportError as exc:
+        raise ModelMissing(f"the AlphaPose backend needs PyTorch (pip install 'gait[official]'): {exc}") from None
+    return AlphaPoseBackend
+
+
+ALPHAPOSE = "alphapose-fastpose"
+BACKENDS: dict[str, Callable[[], type]] = {BlazePoseBackend.name: lambda: BlazePoseBackend, ALPHAPOSE: _alphapose_backend}
 DEFAULT_BACKEND = BlazePoseBackend.name
 
 
+def default_backend() -> str:
+    """AlphaPose when one of its official checkpoints is in GAIT_MODELS_DIR, else the embedded default."""
+    from services.pose2d.alphapose.configs import CHECKPOINTS  # paths only: no PyTorch needed to look
+
+    root = models_dir()
+    return ALPHAPOSE if any((root / c.path).is_file() for c in CHECKPOINTS) else DEFAULT_BACKEND
+
+
 def backend_class(name: str) -> type:
+    """The backend class of `name`; an empty name picks default_backend()."""
     try:
-        return BACKENDS[name or DEFAULT_BACKEND]
+        factory = BACKENDS[name or default_backend()]
     except KeyError:
         raise InvalidInput(f"unknown pose2d backend {name!r}; available: {', '.join(sorted(BACKENDS))}") from None
+    return factory()
+
+
+def backend_version(cls: type) -> str:
+    """The version that goes into cache keys: for AlphaPose the present checkpoint's name and SHA-256."""
+    cache_version = getattr(cls, "cache_version", None)
+    return cache_version() if cache_version is not None else cls.version

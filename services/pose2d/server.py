@@ -13,13 +13,13 @@ import numpy as np
 from gait.artifacts import Bundle, BundleWriter, derive_bundle_key, find_bundle
 from gait.config import ServiceConfig
 from gait.errors import InvalidInput
-from gait.joints import BLAZEPOSE_33, HALPE_26
+from gait.joints import BLAZEPOSE_33, COCO_17, HALPE_26
 from gait.rpc import CallGuard, build_server, outcome, stage_method
 from gait.store import ObjectStore, open_store
 from gait.tables import keypoint_table, write_workbook
 from gait.v1 import stages_pb2, stages_pb2_grpc
 from gait.video import H264Writer
-from services.pose2d.backend import DEFAULT_BACKEND, Pose2DBackend, Pose2DResult, backend_class
+from services.pose2d.backend import Pose2DBackend, Pose2DResult, backend_class, backend_version
 from services.pose2d.outputs import alphapose_results, draw_skeleton, overlay_scale
 
 STAGE = "pose2d"
@@ -31,7 +31,7 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
     def __init__(self, store: ObjectStore, num_threads: int, default_backend: str) -> None:
         self.store = store
         self.num_threads = num_threads
-        self.default_backend = default_backend or DEFAULT_BACKEND
+        self.default_backend = default_backend  # empty: AlphaPose when its checkpoint is present, else BlazePose
         self._backends: dict[tuple[str, float], Pose2DBackend] = {}
         # Model interpreters are not thread-safe and use all the pod's cores: one estimate at a time.
         self._lock = threading.Lock()
@@ -49,7 +49,7 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
         if not 0 < min_score < 1:
             raise InvalidInput(f"min_detection_score must be between 0 and 1 (got {min_score:g})")
         cls = backend_class(request.backend or self.default_backend)
-        config = {"backend": f"{cls.name}/{cls.version}", "min_detection_score": min_score, "overlay": not request.skip_overlay}
+        config = {"backend": f"{cls.name}/{backend_version(cls)}", "min_detection_score": min_score, "overlay": not request.skip_overlay}
         key = derive_bundle_key(STAGE, STAGE_VERSION, {"video": video.digest}, config)
         bundle = find_bundle(self.store, key)
         cached = bundle is not None
@@ -87,15 +87,16 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
     def _write(self, writer: BundleWriter, result: Pose2DResult, fps: float, speed: float, overlay: bool, info: dict) -> Bundle:
         frames = len(result.keypoints)
         found = result.scores > 0
+        layout, joints = (result.layout, list(HALPE_26 if result.layout == "halpe26" else COCO_17))
         image = {"units": "px", "axes": {"x": "right in the upright image", "y": "down"}, "fps": fps, "frames": frames,
                  "width": info["width"], "height": info["height"]}
         writer.add_json("alphapose-results.json",
                         alphapose_results(result.keypoints, result.scores, result.boxes, result.subject["track_id"]),
-                        "AlphaPose result format (Halpe-26), the analysed subject only",
-                        {**image, "layout": "halpe26", "joints": list(HALPE_26)})
+                        f"AlphaPose result format ({layout}), the analysed subject only",
+                        {**image, "layout": layout, "joints": joints})
         writer.add_npy("keypoints2d.npy", result.keypoints.astype(np.float32),
-                       "the subject's 2D keypoints (frames, 26, 3): x, y, score; NaN where not found",
-                       {**image, "layout": "halpe26", "joints": list(HALPE_26), "channels": ["x", "y", "score"]})
+                       f"the subject's 2D keypoints (frames, {len(joints)}, 3): x, y, score; NaN where not found",
+                       {**image, "layout": layout, "joints": joints, "channels": ["x", "y", "score"]})
         if result.world is not None:
             writer.add_npy("blazepose_world.npy", result.world.astype(np.float32),
                            "BlazePose world landmarks (frames, 33, 4): x, y, z metres, visibility",
@@ -103,8 +104,8 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
                             "channels": ["x", "y", "z", "visibility"],
                             "axes": {"x": "right", "y": "down", "z": "away from the camera", "origin": "mid-hip"}})
         write_workbook(writer.path("keypoints2d.xlsx"),
-                       {"keypoints2d": keypoint_table(result.keypoints, HALPE_26, ("x", "y", "score"), fps)},
-                       {"units": "px (x right, y down) in the upright video", "fps": fps, "layout": "Halpe-26",
+                       {"keypoints2d": keypoint_table(result.keypoints, joints, ("x", "y", "score"), fps)},
+                       {"units": "px (x right, y down) in the upright video", "fps": fps, "layout": layout,
                         "backend": f"{writer.backend['name']}/{writer.backend['version']}",
                         "subject": result.subject["reason"]})
         writer.add("keypoints2d.xlsx", XLSX, "the subject's 2D keypoints, one row per frame", image)
@@ -115,7 +116,7 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
             "fps": fps, "frames": frames, "width": info["width"], "height": info["height"],
             "detection_rate": float(found.mean()) if frames else 0.0, "frames_per_second": speed,
             "subject": {"track_id": result.subject["track_id"], "reason": result.subject["reason"]},
-            "layout": "halpe26", **result.notes,
+            "layout": layout, **result.notes,
         })
 
 
