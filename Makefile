@@ -4,8 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 GAIT := $(VENV)/bin/gait
+# checkov (the chart's security scan, tests/k8s/test_scan.py) in a venv of its own: its
+# dependencies clash with Prefect's. Pinned: a new release brings new checks, adopted on purpose.
+SCAN_VENV := .venv-scan
+CHECKOV := checkov==3.3.30
 
-.PHONY: setup demo test stack bench clean-output
+.PHONY: setup scan-venv scan demo test stack bench clean-output
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,10 +20,22 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 	$(GAIT) setup
 
+$(SCAN_VENV)/.installed: Makefile
+	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SCAN_VENV)/bin/python -m pip install --quiet '$(CHECKOV)'
+	touch $@
+
+scan-venv: $(SCAN_VENV)/.installed
+
+# the chart: helm lint/template, Kubernetes schemas, checkov (k8s/README.md "What was validated")
+scan: setup scan-venv
+	$(PY) -m pytest -q tests/k8s/test_scan.py tests/k8s/test_chart.py
+
 demo: setup
 	$(GAIT) run data/demo/demo.mp4 --out output/demo
 
-test: setup
+test: setup scan-venv
 	$(PY) -m pytest -q
 
 stack: setup
