@@ -35,10 +35,14 @@ CAMERA_UP = np.array([0.0, -1.0, 0.0])  # the 3D keypoints' y axis points down
 
 
 def foot_trajectories_2d(keypoints2d: np.ndarray) -> np.ndarray:
-    """(frames, 26, 3) Halpe x, y, score -> (frames, 6, 2) pixels, NaN where unsure."""
-    index = [HALPE_26.index(name) for name in FOOT_JOINTS_2D]
-    points = keypoints2d[:, index, :2].astype(np.float64)
-    points[keypoints2d[:, index, 2] < MIN_KEYPOINT_SCORE] = np.nan
+    """(frames, 26 or 17, 3) Halpe-26 or COCO-17 x, y, score -> (frames, 6, 2) pixels, NaN where
+    unsure or absent (COCO-17 has no heels and toes)."""
+    points = np.full((len(keypoints2d), len(FOOT_JOINTS_2D), 2), np.nan)
+    for column, name in enumerate(FOOT_JOINTS_2D):
+        index = HALPE_26.index(name)
+        if index < keypoints2d.shape[1]:
+            sure = keypoints2d[:, index, 2] >= MIN_KEYPOINT_SCORE
+            points[sure, column] = keypoints2d[sure, index, :2]
     return points
 
 

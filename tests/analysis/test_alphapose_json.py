@@ -106,3 +106,16 @@ def test_gait_analyze_reads_alphapose_results(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(path), "--rate-hz", "30", "--out", str(out)],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "not UTF-8 text" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_foot_trajectories_of_coco_17_keypoints_have_ankles_only():
+    from services.analysis.server import FOOT_JOINTS_2D, foot_trajectories_2d
+
+    walker, _ = walker_and_bystander(20)
+    walker[:, :, 2] = 0.9
+    walker[3, 15, 2] = 0.1  # an unsure left ankle
+    halpe, coco = foot_trajectories_2d(walker), foot_trajectories_2d(walker[:, :17])
+    ankles = [FOOT_JOINTS_2D.index("left_ankle"), FOOT_JOINTS_2D.index("right_ankle")]
+    np.testing.assert_array_equal(coco[:, ankles], halpe[:, ankles])
+    assert np.isnan(coco[3, ankles[0]]).all() and np.isfinite(coco[4, ankles[0]]).all()
+    assert np.isnan(np.delete(coco, ankles, axis=1)).all() and np.isfinite(halpe[5]).all()
