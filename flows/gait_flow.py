@@ -8,6 +8,7 @@ Nothing here holds a client: every call opens its own channel to GAIT_<STAGE>_AD
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -93,13 +94,16 @@ def _remote(stage: str, method: str, request: Any, summarise: Callable[[Any], di
 
 @task(name="ingest_video", **TASK_OPTIONS)
 def ingest_video(video: str) -> str:
-    """Put a local video file into the store (keyed by its content hash), or check that `video` is
-    the key of one already there. Returns the `video/...` bundle key."""
+    """Put a local video file, or a video object already in the store (an archive's file), into the
+    store as a bundle keyed by its content hash, or check that `video` is the key of one already
+    there. Returns the `video/...` bundle key."""
 
     def step() -> tuple[str, bool, str, dict[str, Any]]:
         from gait.artifacts import find_bundle
+        from gait.ingest import ingest_stored_video
         from gait.ingest import ingest_video as ingest
         from gait.store import open_store
+        from gait.store.base import check_key
 
         store = open_store()
         path = Path(video).expanduser()
@@ -108,8 +112,16 @@ def ingest_video(video: str) -> str:
             return bundle.key, False, "", {"MB": round(path.stat().st_size / 1e6, 1)}
         if video.startswith(VIDEO_KEY_PREFIX) and find_bundle(store, video) is not None:
             return video, True, "", {}
+        try:
+            stored = store.exists(check_key(video))
+        except ValueError:  # not a key: a path that does not exist here
+            stored = False
+        if stored:
+            bundle = ingest_stored_video(store, video)
+            return bundle.key, False, "", {"MB": round(bundle.meta["bytes"] / 1e6, 1)}
         # The message does not repeat the value: a clinic's file names can identify a patient.
-        raise InvalidInput("`video` is neither a readable video file on this machine nor the key of an ingested video")
+        raise InvalidInput("`video` is neither a readable video file on this machine, nor the key of an ingested "
+                           "video, nor a video object in the store")
 
     return _run_step("ingest", step)
 
@@ -168,6 +180,36 @@ def export_outputs(bundle_keys: dict[str, str], out_dir: str) -> str:
     return out_dir
 
 
+@dataclass(frozen=True)
+class PipelineRun:
+    """What `run_pipeline` did to one video."""
+
+    keys: dict[str, str]  # the bundle key of each step: video, rotate, pose2d, lift3d, analysis
+    seconds: dict[str, float]  # each step's wall time as the flow saw it (retries included)
+
+
+def run_pipeline(video: str, rotation_deg: int | None = None, cutoff_hz: float | None = None,
+                 filter_order: int | None = None) -> PipelineRun:
+    """The per-video chain of the `gait/full` and `gait/batch` deployments: ingest, rotate, 2D pose,
+    3D lift, analysis, one task each. Call it inside a flow run (or a task of one); a failing step
+    raises its exception and the steps after it do not run."""
+    seconds: dict[str, float] = {}
+
+    def timed(step: str, call: Callable[..., str], *args: Any) -> str:
+        started = time.perf_counter()
+        key = call(*args)
+        seconds[step] = time.perf_counter() - started
+        return key
+
+    video_key = timed("ingest", ingest_video, video)
+    rotated = timed("rotate", rotate_video, video_key, rotation_deg)
+    pose2d = timed("pose2d", estimate_pose_2d, rotated)
+    lifted = timed("lift3d", lift_to_3d, pose2d)
+    analysed = timed("analysis", analyse_gait, pose2d, lifted, cutoff_hz, filter_order)
+    keys = {"video": video_key, "rotate": rotated, "pose2d": pose2d, "lift3d": lifted, "analysis": analysed}
+    return PipelineRun(keys, seconds)
+
+
 @flow(name="gait", persist_result=True, result_serializer="json", validate_parameters=True)
 def gait_flow(
     video: str,
@@ -180,7 +222,8 @@ def gait_flow(
 
     Args:
         video: Path of a video file on the machine that runs the flow (it is ingested into the
-            store first), or the key of an already ingested video (`video/<hash>`).
+            store first), the key of an already ingested video (`video/<hash>`), or the key of
+            a video object in the store (e.g. an archive's file; ingested first as well).
         rotation_deg: Clockwise rotation to apply (0, 90, 180 or 270); empty: the rotation the
             file declares.
         cutoff_hz: Butterworth low-pass cutoff in Hz (below half the frame rate); empty: 6 Hz.
@@ -191,12 +234,7 @@ def gait_flow(
     Returns:
         The bundle key of each step's output: video, rotate, pose2d, lift3d, analysis.
     """
-    video_key = ingest_video(video)
-    rotated = rotate_video(video_key, rotation_deg)
-    pose2d = estimate_pose_2d(rotated)
-    lifted = lift_to_3d(pose2d)
-    analysed = analyse_gait(pose2d, lifted, cutoff_hz, filter_order)
-    keys = {"video": video_key, "rotate": rotated, "pose2d": pose2d, "lift3d": lifted, "analysis": analysed}
+    keys = run_pipeline(video, rotation_deg, cutoff_hz, filter_order).keys
     if out_dir:
         export_outputs(keys, out_dir)
     create_table_artifact(

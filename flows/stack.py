@@ -2,7 +2,7 @@
 
 It brings up, in order: a Prefect server on 127.0.0.1 (`prefect server start`, its database under
 $GAIT_HOME/prefect; or the one PREFECT_API_URL names, when that answers), the four stage services
-in this process, and the served `gait/full` deployment. It runs until Ctrl-C or SIGTERM, then
+in this process, and the served `gait/full` and `gait/batch` deployments. It runs until Ctrl-C or SIGTERM, then
 stops them in the reverse order: the runner (in-flight runs are cancelled), the services, the
 server it started.
 
@@ -64,7 +64,7 @@ def start_prefect_server(port: int, log_path: Path) -> tuple[subprocess.Popen, s
 
 
 def run_stack(port: int = 4200, limit: int | None = None) -> int:
-    """Bring the stack up and serve `gait/full` until Ctrl-C/SIGTERM. Returns 0, or 1 when the
+    """Bring the stack up and serve `gait/full` and `gait/batch` until Ctrl-C/SIGTERM. Returns 0, or 1 when the
     stack could not start (the log says why)."""
     from gait.logs import configure_logging
 
@@ -100,7 +100,7 @@ def run_stack(port: int = 4200, limit: int | None = None) -> int:
             log.info(f"Prefect UI: {ui}")
             log.info(f"in another terminal: export PREFECT_API_URL={api_url}")
             log.info("then: prefect deployment run gait/full -p video=/path/to/video.mp4 --watch")
-            log.info("serving gait/full until Ctrl-C")
+            log.info("serving gait/full and gait/batch until Ctrl-C")
 
             from flows.deployments import serve_deployments
 
