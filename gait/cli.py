@@ -25,11 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cutoff-hz", type=float, default=None, help="Butterworth cutoff (default 6 Hz)")
     run.add_argument("--order", type=int, default=None, help="Butterworth order (default 4)")
 
-    analyze = commands.add_parser("analyze", help="gait analysis of a motion-capture file (TRC, C3D, CSV) or 2D keypoints")
-    analyze.add_argument("file", type=Path, help=".trc, .c3d or .csv of named joints or markers; .npy of 2D keypoints "
-                         "(frames, 26 or 17, 3) for 2D mode")
+    analyze = commands.add_parser("analyze", help="gait analysis of a motion-capture file (TRC, C3D, CSV) or 2D keypoints (.npy, AlphaPose .json)")
+    analyze.add_argument("file", type=Path, help=".trc, .c3d or .csv of named joints or markers; for 2D mode .npy "
+                         "of 2D keypoints (frames, 26 or 17, 3) or an AlphaPose results .json")
     analyze.add_argument("--out", type=Path, required=True, help="folder for the outputs")
-    analyze.add_argument("--rate-hz", type=float, default=None, help="sampling rate (CSV without a time_s column)")
+    analyze.add_argument("--rate-hz", type=float, default=None, help="sampling rate (a CSV without a time_s column; 2D keypoints: the video's frame rate)")
     analyze.add_argument("--units", choices=("mm", "cm", "m"), default=None, help="length unit of a CSV (default m)")
     analyze.add_argument("--markers", default=None, help="extra marker mapping, e.g. LHEEL=left_heel,RHEEL=right_heel")
     analyze.add_argument("--cutoff-hz", type=_cutoff, default=None,
@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run one stage's gRPC service until SIGTERM")
     serve.add_argument("stage", choices=STAGES)
 
-    stack = commands.add_parser("stack", help="local Prefect server + the four services + the gait/full deployment")
+    stack = commands.add_parser("stack", help="local Prefect server + the four services + the gait/full and gait/batch deployments")
     stack.add_argument("--port", type=int, default=4200, help="Prefect server port (default 4200)")
 
     models = commands.add_parser("models", help="which pose backends are usable, their files, licences and checks")
@@ -57,6 +57,22 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("setup", help="fetch-assets, then create Prefect's local database (first run faster)")
     ingest = commands.add_parser("ingest", help="put a video into the store and print its key (for deployment runs)")
     ingest.add_argument("video", type=Path)
+    lift = commands.add_parser("lift", help="lift a lab's AlphaPose results JSON to 3D (MotionBERT) and analyse it")
+    lift.add_argument("results", type=Path, help="AlphaPose results .json (Halpe-26, COCO-17 or Halpe-136)")
+    lift.add_argument("--rate-hz", type=float, required=True, help="the video's frame rate")
+    lift.add_argument("--image-size", required=True, help="the video's frame size WIDTHxHEIGHT in pixels, e.g. 1920x1080")
+    lift.add_argument("--out", type=Path, required=True, help="folder for the outputs")
+    from gait.health import add_arguments as add_health_arguments
+
+    add_health_arguments(commands.add_parser(
+        "health", help="gRPC health of a service, the Prefect API, or the gait-smoke flow (exit 0 healthy, 1 not)"))
+    from gait.batch import add_arguments as add_batch_arguments
+    from gait.deploy import add_arguments as add_deploy_arguments
+
+    add_batch_arguments(commands.add_parser(
+        "batch", help="every video under a store prefix (or --keys) through the pipeline, with a summary table"))
+    add_deploy_arguments(commands.add_parser(
+        "deploy", help="register gait/full and gait/batch on a Prefect work pool (PREFECT_API_URL)"))
     return parser
 
 
@@ -71,6 +87,14 @@ def _cutoff(text: str) -> float | str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "health":
+        from gait.health import main as health_main
+
+        return health_main(args)
+    if args.command in ("batch", "deploy"):
+        from gait import batch, deploy
+
+        return (batch if args.command == "batch" else deploy).main(args)
     if args.command == "serve":
         from gait.launcher import serve_stage
 
@@ -108,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         lines, all_right = report(deep=not args.no_load)
         print("\n".join(lines))
         return EXIT_OK if all_right else EXIT_FAILED
+    if args.command == "lift":
+        from gait.lift import lift_alphapose
+
+        return lift_alphapose(args.results, args.rate_hz, args.image_size, args.out)
     if args.command == "analyze":
         from gait.analyze import AnalyzeOptions, analyze_file
 

@@ -1,19 +1,24 @@
-"""Bring a video (or a lab's recording) into the store as a `video` (`recording`) bundle keyed by
-its content hash.
+"""Bring a video (or a lab's recording, or AlphaPose results made elsewhere) into the store as a
+`video` (`recording`, `pose2d`) bundle keyed by its content hash.
 
 The clinic's file name is not kept anywhere: the bundle holds `source<ext>` and its checksum.
 """
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
+import tempfile
+from pathlib import Path, PurePosixPath
 
-from gait.artifacts import Bundle, BundleWriter, find_bundle, sha256_file
-from gait.errors import InvalidInput
-from gait.store.base import ObjectStore
+import numpy as np
+
+from gait.alphapose_json import read_alphapose_json
+from gait.artifacts import Bundle, BundleWriter, derive_bundle_key, find_bundle, sha256_file
+from gait.errors import ArtifactNotFound, InvalidInput
+from gait.joints import COCO_17, HALPE_26
+from gait.store.base import ObjectStore, check_key
 
 VIDEO_STAGE = "video"
-_SUFFIXES = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".3gp"}
+VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".3gp"}
 
 
 def ingest_video(store: ObjectStore, path: Path) -> Bundle:
@@ -27,7 +32,7 @@ def ingest_video(store: ObjectStore, path: Path) -> Bundle:
     existing = find_bundle(store, key)
     if existing is not None:
         return existing
-    suffix = path.suffix.lower() if path.suffix.lower() in _SUFFIXES else ".bin"
+    suffix = path.suffix.lower() if path.suffix.lower() in VIDEO_SUFFIXES else ".bin"
     with BundleWriter(store, key, VIDEO_STAGE, {"name": "ingest", "version": "1"}, {}, {}) as writer:
         name = f"source{suffix}"
         shutil.copyfile(path, writer.path(name))
@@ -35,8 +40,25 @@ def ingest_video(store: ObjectStore, path: Path) -> Bundle:
         return writer.commit({"source_file": name, "bytes": path.stat().st_size})
 
 
+def ingest_stored_video(store: ObjectStore, key: str) -> Bundle:
+    """A video that is already an object in the store (a file of an archive uploaded to the bucket)
+    as a `video` bundle. The object is downloaded once, to hash it; its name is not kept, and the
+    errors do not repeat it (an archive's names can identify a patient)."""
+    try:
+        check_key(key)
+    except ValueError:
+        raise InvalidInput("the object's name is not a valid store key (letters, digits, '.', '_', '-', '/')") from None
+    with tempfile.TemporaryDirectory(prefix="gait-ingest-") as folder:
+        path = Path(folder) / f"source{PurePosixPath(key).suffix.lower()}"
+        try:
+            store.get_file(key, path)
+        except ArtifactNotFound:
+            raise InvalidInput("there is no object with this key in the store") from None
+        return ingest_video(store, path)
+
+
 RECORDING_STAGE = "recording"
-_RECORDING_SUFFIXES = {".trc", ".c3d", ".csv", ".npy"}
+_RECORDING_SUFFIXES = {".trc", ".c3d", ".csv", ".npy", ".json"}
 
 
 def ingest_recording(store: ObjectStore, path: Path) -> Bundle:
@@ -57,3 +79,34 @@ def ingest_recording(store: ObjectStore, path: Path) -> Bundle:
         shutil.copyfile(path, writer.path(name))
         writer.add(name, "application/octet-stream", "the recording as received, byte for byte", {"sha256": digest})
         return writer.commit({"source_file": name, "bytes": path.stat().st_size})
+
+
+POSE2D_STAGE = "pose2d"
+ALPHAPOSE_RESULTS = {"name": "alphapose-results", "version": "external"}
+
+
+def ingest_alphapose_results(store: ObjectStore, path: Path, fps: float, width: int, height: int) -> Bundle:
+    """An AlphaPose results JSON made elsewhere as a `pose2d` bundle, which lift3d and the analysis
+    take as they take pose2d's own: the file byte for byte, and the walker's keypoints2d.npy. The
+    video is not needed, only its frame rate and size (MotionBERT normalises by the image size)."""
+    if not fps > 0 or not width > 0 or not height > 0:
+        raise InvalidInput("the video's frame rate and image size must be positive")
+    subject = read_alphapose_json(Path(path))
+    config = {"fps": float(fps), "width": int(width), "height": int(height)}
+    key = derive_bundle_key(POSE2D_STAGE, ALPHAPOSE_RESULTS["version"], {"alphapose-results": sha256_file(path)}, config)
+    existing = find_bundle(store, key)
+    if existing is not None:
+        return existing
+    joints = list(HALPE_26 if subject.layout == "halpe26" else COCO_17)
+    image = {"units": "px", "axes": {"x": "right in the image", "y": "down"}, **config,
+             "frames": len(subject.keypoints), "layout": subject.layout, "joints": joints}
+    found = np.isfinite(subject.keypoints[:, :, 0]).any(axis=1)
+    with BundleWriter(store, key, POSE2D_STAGE, ALPHAPOSE_RESULTS, {}, config) as writer:
+        shutil.copyfile(path, writer.path("alphapose-results.json"))
+        writer.add("alphapose-results.json", "application/json", "the AlphaPose results as received, byte for byte", image)
+        writer.add_npy("keypoints2d.npy", subject.keypoints.astype(np.float32),
+                       f"the walker's 2D keypoints (frames, {len(joints)}, 3): x, y, score; NaN where not found",
+                       {**image, "channels": ["x", "y", "score"]})
+        return writer.commit({**config, "frames": len(subject.keypoints), "layout": subject.layout,
+                              "detection_rate": float(found.mean()), "frames_per_second": 0.0,
+                              "subject": {"track_id": subject.track_id, "reason": subject.reason}})

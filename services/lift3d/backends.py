@@ -56,7 +56,8 @@ class BlazePoseWorldBackend:
     def lift(self, pose2d: Bundle) -> Lifted3D:
         if "blazepose_world.npy" not in pose2d.files:
             raise InvalidInput(
-                f"the pose2d bundle {pose2d.key!r} has no BlazePose world landmarks; use a 3D backend that lifts 2D keypoints"
+                f"the pose2d bundle {pose2d.key!r} has no BlazePose world landmarks (it was not made by BlazePose); "
+                "lifting 2D keypoints needs MotionBERT: place its checkpoint in GAIT_MODELS_DIR (see `gait models`)"
             )
         world = pose2d.read_npy("blazepose_world.npy")
         if world.ndim != 3 or world.shape[1:] != (len(BLAZEPOSE_33), 4):
