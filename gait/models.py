@@ -8,12 +8,12 @@ SHA-256 is shown so a lab can record it.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from gait.artifacts import sha256_file
 from gait.config import models_dir
 
 
@@ -80,14 +80,6 @@ def _alphapose() -> Backend:
 BACKENDS: tuple[Callable[[], Backend], ...] = (_blazepose, _alphapose, _motionbert)
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 @dataclass(frozen=True)
 class FileStatus:
     file: ModelFile
@@ -100,7 +92,7 @@ def check_file(root: Path, file: ModelFile, deep: bool) -> FileStatus:
     path = root / file.path
     if not path.is_file():
         return FileStatus(file, False, None, None)
-    digest = sha256_of(path)
+    digest = sha256_file(path)
     if file.sha256 is not None and digest != file.sha256:
         return FileStatus(file, True, digest, f"SHA-256 differs from the pinned {file.sha256[:12]}...")
     if deep and file.verify is not None:

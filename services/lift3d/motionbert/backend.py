@@ -16,12 +16,11 @@ image plane, which a side view nearly gives); COCO-17 input has no feet, and the
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 
-from gait.artifacts import Bundle
+from gait.artifacts import Bundle, sha256_file
 from gait.config import models_dir
 from gait.errors import InvalidInput, ModelMissing
 from gait.joints import (
@@ -48,14 +47,6 @@ def find_checkpoint(root: Path | None = None) -> Checkpoint | None:
     """The first released checkpoint (in CHECKPOINTS' order of preference) present under `root`."""
     root = models_dir() if root is None else root
     return next((c for c in CHECKPOINTS if (root / c.path).is_file()), None)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def segment_lengths(points: np.ndarray) -> np.ndarray:
@@ -98,7 +89,7 @@ class MotionBERTBackend:
             raise ModelMissing(f"no MotionBERT checkpoint: put upstream's best_epoch.bin at {wanted}")
         path = root / checkpoint.path
         self.checkpoint, self.config = checkpoint, CONFIGS[checkpoint.config]
-        self.sha256 = _sha256(path)
+        self.sha256 = sha256_file(path)
         self.version = f"{checkpoint.name}-{self.sha256[:12]}"
         try:
             model = load_checkpoint(path, self.config)

@@ -12,7 +12,6 @@ upstream. BlazePose's metric world landmarks are kept in the bundle (lift3d uses
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Callable
 
 import numpy as np
 
+from gait.artifacts import sha256_file
 from gait.config import models_dir
 from gait.errors import Cancelled, InvalidInput, ModelMissing
 from gait.joints import HALPE_26
@@ -44,11 +44,7 @@ def sha256_of(path: Path) -> str:
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if key not in _SHA256:
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        _SHA256[key] = digest.hexdigest()
+        _SHA256[key] = sha256_file(path)
     return _SHA256[key]
 
 
