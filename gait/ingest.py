@@ -58,7 +58,8 @@ def ingest_stored_video(store: ObjectStore, key: str) -> Bundle:
 
 
 RECORDING_STAGE = "recording"
-_RECORDING_SUFFIXES = {".trc", ".c3d", ".csv", ".npy", ".json"}
+# what `gait analyze` reads: motion capture (TRC, C3D, CSV) and 2D keypoints (.npy, AlphaPose .json)
+RECORDING_SUFFIXES = (".trc", ".c3d", ".csv", ".npy", ".json")
 
 
 def ingest_recording(store: ObjectStore, path: Path) -> Bundle:
@@ -67,8 +68,8 @@ def ingest_recording(store: ObjectStore, path: Path) -> Bundle:
     if not path.is_file():
         raise InvalidInput("the file does not exist")
     suffix = path.suffix.lower()
-    if suffix not in _RECORDING_SUFFIXES:
-        raise InvalidInput(f"unknown recording type {suffix or '(none)'!r}; expected {', '.join(sorted(_RECORDING_SUFFIXES))}")
+    if suffix not in RECORDING_SUFFIXES:
+        raise InvalidInput(f"unknown recording type {suffix or '(none)'!r}; expected {', '.join(RECORDING_SUFFIXES)}")
     digest = sha256_file(path)
     key = f"{RECORDING_STAGE}/{digest[:32]}"
     existing = find_bundle(store, key)

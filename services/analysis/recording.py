@@ -11,6 +11,7 @@ import numpy as np
 
 from gait.alphapose_json import read_alphapose_json
 from gait.errors import InvalidInput
+from gait.ingest import RECORDING_SUFFIXES
 from services.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass, residual_cutoff
 from services.analysis.gait_analysis import GaitAnalysis, analyse
 from services.analysis.markers import parse_mapping
@@ -19,7 +20,6 @@ from services.analysis.planar import scale_to_height, trajectories_2d
 from services.analysis.readers import read_trajectories
 from services.analysis.trajectories import Trajectories
 
-RECORDING_SUFFIXES = (".trc", ".c3d", ".csv", ".npy", ".json")
 KEYPOINT_SUFFIXES = (".npy", ".json")
 AXES = {"x": 0, "y": 1, "z": 2}
 
