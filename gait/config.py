@@ -33,6 +33,11 @@ def models_dir() -> Path:
     return Path(_env("GAIT_MODELS_DIR", str(REPO_ROOT / "pretrained_models"))).expanduser()
 
 
+def data_dir() -> Path:
+    """GAIT_DATA_DIR: the demo clip and the normal-walking reference (default: data/ of the checkout)."""
+    return Path(_env("GAIT_DATA_DIR", str(REPO_ROOT / "data"))).expanduser()
+
+
 @dataclass(frozen=True)
 class StoreConfig:
     """GAIT_STORE selects the backend: `local` (a directory) or `s3` (MinIO or any S3 endpoint)."""

@@ -73,3 +73,15 @@ def test_placed_files_are_checked(tmp_path):
     missing_key = _models(tmp_path)
     assert missing_key.returncode == 1 and "WRONG: does not load" in missing_key.stdout
     assert _models(tmp_path, "--no-load").returncode == 0  # checksums only: no published one to compare
+
+
+def test_data_dir_follows_gait_data_dir(monkeypatch, tmp_path):
+    """Images keep the reference data outside the package (GAIT_DATA_DIR); checkouts use data/."""
+    from gait.assets import demo_clip_path, reference_path
+    from gait.config import REPO_ROOT
+
+    monkeypatch.delenv("GAIT_DATA_DIR", raising=False)
+    assert reference_path("x.txt") == REPO_ROOT / "data" / "reference" / "x.txt"
+    monkeypatch.setenv("GAIT_DATA_DIR", str(tmp_path))
+    assert reference_path("x.txt") == tmp_path / "reference" / "x.txt"
+    assert demo_clip_path().is_relative_to(tmp_path)

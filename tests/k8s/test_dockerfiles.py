@@ -507,6 +507,8 @@ def test_analysis_image_has_pango_fonts_and_the_reference_data():
         assert package in final_runs, package
     builder_runs = " ".join(run.args for run in analysis[0].all("RUN"))
     assert "fetch(REFERENCE, data_dir())" in builder_runs
+    assert analysis[0].env().get("GAIT_DATA_DIR") == analysis[-1].env().get("GAIT_DATA_DIR") == "/opt/gait/data"
+    assert any(copy_parts(c)[1] == ["/opt/gait/data"] for c in analysis[-1].all("COPY"))
 
 
 BAD = """\
