@@ -74,10 +74,26 @@ def _alphapose() -> Backend:
         ModelFile(c.path, f"{c.description} (config configs/{c.config}.yaml)", c.licence, None, verifier(c.config))
         for c in CHECKPOINTS),
         any_file=True, notes="upstream's FastPose .pth from AlphaPose's model zoo; preferred over blazepose-full when "
-                             "present (person boxes still come from BlazePose); NON-COMMERCIAL use only")
+                             "present (person boxes from AlphaPose's YOLOv3-SPP when its weights are there, else from BlazePose); "
+                             "NON-COMMERCIAL use only")
 
 
-BACKENDS: tuple[Callable[[], Backend], ...] = (_blazepose, _alphapose, _motionbert)
+def _alphapose_detector() -> Backend:
+    from services.pose2d.alphapose.configs import DETECTOR
+
+    def verify(path: Path) -> None:
+        from services.pose2d.alphapose.yolo import load_yolo
+
+        load_yolo(path)
+
+    return Backend("alphapose-yolov3-spp", "pose2d person boxes", ("torch",), (
+        ModelFile(DETECTOR.path, DETECTOR.description, DETECTOR.licence, DETECTOR.sha256, verify),),
+        notes="AlphaPose's default person detector (upstream's detector/yolo/data/yolov3-spp.weights, from "
+              "pjreddie.com/darknet/yolo); optional: with it, alphapose-fastpose runs on YOLO's person boxes (the one "
+              "matching BlazePose's subject), without it on BlazePose's; NON-COMMERCIAL use only as part of AlphaPose")
+
+
+BACKENDS: tuple[Callable[[], Backend], ...] = (_blazepose, _alphapose, _alphapose_detector, _motionbert)
 
 
 @dataclass(frozen=True)

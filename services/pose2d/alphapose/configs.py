@@ -1,4 +1,5 @@
-"""AlphaPose's released FastPose configurations and checkpoint files (no PyTorch needed to read them).
+"""AlphaPose's released FastPose configurations and checkpoint files, and its person detector's weights
+file (DETECTOR; no PyTorch needed to read them).
 
 The values are those of upstream's config files (MVIG-SJTU/AlphaPose, configs/halpe_26/resnet/
 256x192_res50_lr1e-3_1x.yaml and configs/coco/resnet/256x192_res50_lr1e-3_1x.yaml) that build the
@@ -76,4 +77,29 @@ CHECKPOINTS: tuple[Checkpoint, ...] = (
                "(docs/MODEL_ZOO.md: Halpe dataset, Fast Pose)"),
     Checkpoint("alphapose/fast_res50_256x192.pth", "coco/resnet/256x192_res50_lr1e-3_1x",
                "AlphaPose FastPose ResNet-50, COCO-17, 256x192 (docs/MODEL_ZOO.md: COCO, Fast Pose)"),
+)
+
+
+@dataclass(frozen=True)
+class DetectorWeights:
+    """AlphaPose's person detector weights: where the file goes under the models folder."""
+
+    path: str           # relative to GAIT_MODELS_DIR
+    description: str
+    licence: str
+    sha256: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1].removesuffix(".weights")
+
+
+# Upstream's default detector (detector/yolo_cfg.py: cfg/yolov3-spp.cfg, detector/yolo/data/yolov3-spp.weights,
+# linked from AlphaPose's docs/INSTALL.md). The file is darknet's, from Joseph Redmon's YOLOv3 release
+# (pjreddie.com/darknet/yolo); neither AlphaPose nor that page publishes a checksum, so none is pinned.
+DETECTOR = DetectorWeights(
+    "alphapose/yolov3-spp.weights",
+    "YOLOv3-SPP person detector, darknet weights (COCO, 80 classes; AlphaPose's detector/yolo/data/yolov3-spp.weights)",
+    "as distributed with AlphaPose: AlphaPose licence, non-commercial use only; the weights are originally "
+    "Joseph Redmon's YOLOv3 release (darknet, public domain)",
 )
