@@ -7,10 +7,14 @@ nn.DataParallel. Files are read with `weights_only=True`: tensors only, no pickl
 from __future__ import annotations
 
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import torch
+
+from gait.artifacts import sha256_file
+from gait.errors import ModelMissing
 
 MODULE_PREFIX = "module."
 
@@ -73,3 +77,33 @@ def tensor_state(content: Any, path: Path, expected: str) -> dict[str, torch.Ten
         keys = ", ".join(map(str, list(content)[:6])) if isinstance(content, dict) else type(content).__name__
         raise CheckpointError(f"{path} holds no {expected} (found: {keys})")
     return content
+
+
+@dataclass(frozen=True)
+class PlacedModel:
+    """An official checkpoint found in the models folder and loaded strictly."""
+
+    checkpoint: Any   # the configs' Checkpoint entry that was found (path, name, config)
+    sha256: str
+    model: torch.nn.Module
+
+    @property
+    def version(self) -> str:
+        """The checkpoint's name and SHA-256 prefix: a new file is a new cache key."""
+        return f"{self.checkpoint.name}-{self.sha256[:12]}"
+
+
+def load_placed(root: Path, checkpoints: Sequence[Any], missing: str, load: Callable[[Path, Any], torch.nn.Module],
+                sha256: Callable[[Path], str] = sha256_file) -> PlacedModel:
+    """The first of `checkpoints` (in order of preference) present under `root`, loaded by
+    `load(path, checkpoint)`. ModelMissing when none is there ("`missing` at <paths>") or when the
+    file does not fit the network."""
+    checkpoint = next((c for c in checkpoints if (root / c.path).is_file()), None)
+    if checkpoint is None:
+        raise ModelMissing(f"{missing} at {' or '.join(str(root / c.path) for c in checkpoints)}")
+    path = root / checkpoint.path
+    try:
+        model = load(path, checkpoint)
+    except CheckpointError as exc:
+        raise ModelMissing(str(exc)) from None
+    return PlacedModel(checkpoint, sha256(path), model)

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gait.artifacts import Bundle, sha256_file
+from gait.artifacts import Bundle
 from gait.config import models_dir
-from gait.errors import InvalidInput, ModelMissing
+from gait.errors import InvalidInput
 from gait.joints import (
     BLAZEPOSE_33,
     H36M_17,
@@ -32,8 +32,9 @@ from gait.joints import (
     halpe26_to_h36m17,
 )
 from services.lift3d.backends import CAMERA_AXES, Lifted3D
-from services.lift3d.motionbert.checkpoints import CheckpointError, load_checkpoint
-from services.lift3d.motionbert.configs import CHECKPOINTS, CONFIGS, Checkpoint
+from gait.checkpoints import load_placed
+from services.lift3d.motionbert.checkpoints import load_checkpoint
+from services.lift3d.motionbert.configs import CHECKPOINTS, CONFIGS
 from services.lift3d.motionbert.inference import ClipLifter, fill_gaps, infer_wild, to_h36m17
 
 # Segments (H36M-17 names) whose lengths set the metric scale: legs and trunk.
@@ -41,12 +42,6 @@ SCALE_SEGMENTS = (("right_hip", "right_knee"), ("right_knee", "right_ankle"), ("
                   ("left_knee", "left_ankle"), ("pelvis", "thorax"))
 LEG_TO_HEIGHT = 0.245 + 0.246  # thigh + shank over body height (Winter 2009, table 4.1)
 _J = {name: i for i, name in enumerate(H36M_17)}
-
-
-def find_checkpoint(root: Path | None = None) -> Checkpoint | None:
-    """The first released checkpoint (in CHECKPOINTS' order of preference) present under `root`."""
-    root = models_dir() if root is None else root
-    return next((c for c in CHECKPOINTS if (root / c.path).is_file()), None)
 
 
 def segment_lengths(points: np.ndarray) -> np.ndarray:
@@ -83,19 +78,11 @@ class MotionBERTBackend:
         if normalisation not in ("image", "box"):
             raise ValueError(f"normalisation must be 'image' or 'box', got {normalisation!r}")
         root = models_dir() if root is None else Path(root)
-        checkpoint = find_checkpoint(root)
-        if checkpoint is None:
-            wanted = " or ".join(str(root / c.path) for c in CHECKPOINTS)
-            raise ModelMissing(f"no MotionBERT checkpoint: put upstream's best_epoch.bin at {wanted}")
-        path = root / checkpoint.path
-        self.checkpoint, self.config = checkpoint, CONFIGS[checkpoint.config]
-        self.sha256 = sha256_file(path)
-        self.version = f"{checkpoint.name}-{self.sha256[:12]}"
-        try:
-            model = load_checkpoint(path, self.config)
-        except CheckpointError as exc:
-            raise ModelMissing(str(exc)) from None
-        self.lifter = ClipLifter(model, self.config, device=device, clips_per_batch=clips_per_batch)
+        placed = load_placed(root, CHECKPOINTS, "no MotionBERT checkpoint: put upstream's best_epoch.bin",
+                             lambda path, checkpoint: load_checkpoint(path, CONFIGS[checkpoint.config]))
+        self.checkpoint, self.config = placed.checkpoint, CONFIGS[placed.checkpoint.config]
+        self.sha256, self.version = placed.sha256, placed.version
+        self.lifter = ClipLifter(placed.model, self.config, device=device, clips_per_batch=clips_per_batch)
         self.normalisation = normalisation
         self.nominal_height_m = nominal_height_m
 

@@ -146,24 +146,17 @@ class AlphaPoseBackend:
                  box_margin: float = BOX_MARGIN, detector_size: int = 608, min_box_iou: float = MIN_BOX_IOU) -> None:
         import torch
 
-        from services.pose2d.alphapose.checkpoints import CheckpointError, load_checkpoint
+        from gait.checkpoints import load_placed
+        from services.pose2d.alphapose.checkpoints import load_checkpoint
         from services.pose2d.alphapose.detector import YOLODetector
         from services.pose2d.alphapose.inference import TopDownEstimator
         from services.pose2d.alphapose.yolo import DarknetWeightsError, load_yolo
 
         root = models_dir() if root is None else Path(root)
-        checkpoint = find_checkpoint(root)
-        if checkpoint is None:
-            wanted = " or ".join(str(root / c.path) for c in CHECKPOINTS)
-            raise ModelMissing(f"no AlphaPose checkpoint: put upstream's FastPose .pth at {wanted}")
-        path = root / checkpoint.path
-        self.checkpoint, self.config = checkpoint, CONFIGS[checkpoint.config]
-        self.sha256 = sha256_of(path)
-        self.version = f"{checkpoint.name}-{self.sha256[:12]}"
-        try:
-            model = load_checkpoint(path, self.config)
-        except CheckpointError as exc:
-            raise ModelMissing(str(exc)) from None
+        placed = load_placed(root, CHECKPOINTS, "no AlphaPose checkpoint: put upstream's FastPose .pth",
+                             lambda path, checkpoint: load_checkpoint(path, CONFIGS[checkpoint.config]), sha256_of)
+        self.checkpoint, self.config = placed.checkpoint, CONFIGS[placed.checkpoint.config]
+        self.sha256, self.version, model = placed.sha256, placed.version, placed.model
         if device is None or device == "cpu":
             torch.set_num_threads(num_threads)
         self.estimator = TopDownEstimator(model, self.config, device=device, flip=flip, batch_size=batch_size)
