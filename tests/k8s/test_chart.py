@@ -229,6 +229,16 @@ def test_gpu_services_request_gpus_and_gpu_nodes(rendered):
             assert "nodeSelector" not in spec and not tolerations
 
 
+def test_shared_gpus_are_requested_by_their_slice_name(rendered):
+    r = rendered["gpu-shared"]
+    for stage in ("pose2d", "lift3d"):
+        resources = stage_deployment(r, stage)["spec"]["template"]["spec"]["containers"][0]["resources"]
+        assert resources["requests"]["nvidia.com/gpu.shared"] == resources["limits"]["nvidia.com/gpu.shared"] == 1
+        assert GPU not in resources["requests"] and GPU not in resources["limits"]
+    pose2d = stage_deployment(r, "pose2d")["spec"]["template"]["spec"]["containers"][0]
+    assert pose2d["resources"]["requests"]["cpu"] == "4" and env_of(pose2d)["GAIT_NUM_THREADS"]["value"] == "4"
+
+
 def test_gpu_off_requests_no_gpu_anywhere(rendered):
     r = rendered["cpu-only"]
     assert GPU not in r.text and "gpu.present" not in r.text
