@@ -54,6 +54,18 @@ def load_state_dict(model: torch.nn.Module, state: Mapping[str, torch.Tensor], s
     return model
 
 
+def build_and_load(path: Path, config: Any, configs: Mapping[str, Any], family: str,
+                   read: Callable[[Path], Mapping[str, torch.Tensor]]) -> torch.nn.Module:
+    """The network of `config` (a name in `configs`, or a config with `.name` and `.build()`) with
+    the state dict `read(path)` loaded strictly, in eval mode."""
+    if isinstance(config, str):
+        try:
+            config = configs[config]
+        except KeyError:
+            raise CheckpointError(f"unknown {family} config {config!r}; known: {', '.join(configs)}") from None
+    return load_state_dict(config.build(), read(path), f"checkpoint {path} (config {config.name})").eval()
+
+
 def read_torch_file(path: Path, what: str, safe_globals: Iterable[Any] = ()) -> Any:
     """The content of a torch.save file, read with weights_only=True; `what` names it in errors.
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from gait.checkpoints import CheckpointError, load_state_dict, read_torch_file, tensor_state
+from gait.checkpoints import CheckpointError, build_and_load, load_state_dict, read_torch_file, tensor_state
 from services.pose2d.alphapose.configs import CONFIGS, FastPoseConfig
 from services.pose2d.alphapose.fastpose import FastPose
 
@@ -29,10 +29,4 @@ def read_checkpoint(path: Path) -> dict[str, torch.Tensor]:
 
 def load_checkpoint(path: Path, config: str | FastPoseConfig) -> FastPose:
     """Build the network of `config` (a CONFIGS name or a config) and load `path` into it strictly."""
-    if isinstance(config, str):
-        try:
-            config = CONFIGS[config]
-        except KeyError:
-            raise CheckpointError(f"unknown FastPose config {config!r}; known: {', '.join(CONFIGS)}") from None
-    model = config.build()
-    return load_state_dict(model, read_checkpoint(path), f"checkpoint {path} (config {config.name})").eval()
+    return build_and_load(path, config, CONFIGS, "FastPose", read_checkpoint)
