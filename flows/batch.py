@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import tempfile
 import time
 from pathlib import Path, PurePosixPath
@@ -182,10 +183,11 @@ def write_batch_summary(key: str, rows: list[dict[str, Any]], about: dict[str, A
         files["batch.json"].write_text(json.dumps(sidecar, indent=1, default=str))
         for name, path in files.items():
             store.put_file(keys[name], path)
-            if out_dir:
-                target = Path(out_dir).expanduser()
-                target.mkdir(parents=True, exist_ok=True)
-                (target / name).write_bytes(path.read_bytes())
+        if out_dir:
+            target = Path(out_dir).expanduser()
+            target.mkdir(parents=True, exist_ok=True)
+            for name, path in files.items():
+                shutil.copyfile(path, target / name)
     return keys
 
 

@@ -92,12 +92,14 @@ def ingest_alphapose_results(store: ObjectStore, path: Path, fps: float, width: 
     video is not needed, only its frame rate and size (MotionBERT normalises by the image size)."""
     if not fps > 0 or not width > 0 or not height > 0:
         raise InvalidInput("the video's frame rate and image size must be positive")
-    subject = read_alphapose_json(Path(path))
+    if not Path(path).is_file():
+        raise InvalidInput("the file does not exist")
     config = {"fps": float(fps), "width": int(width), "height": int(height)}
     key = derive_bundle_key(POSE2D_STAGE, ALPHAPOSE_RESULTS["version"], {"alphapose-results": sha256_file(path)}, config)
     existing = find_bundle(store, key)
     if existing is not None:
         return existing
+    subject = read_alphapose_json(Path(path))
     joints = list(HALPE_26 if subject.layout == "halpe26" else COCO_17)
     image = {"units": "px", "axes": {"x": "right in the image", "y": "down"}, **config,
              "frames": len(subject.keypoints), "layout": subject.layout, "joints": joints}
