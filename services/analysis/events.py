@@ -13,9 +13,9 @@ import pandas as pd
 from scipy.signal import find_peaks
 
 from gait.errors import InvalidInput
+from services.analysis.trajectories import sides_present
 
 EVENT_COLUMNS = ["side", "event", "frame", "time_s", "confidence"]
-SIDES = ("left", "right")
 
 
 def _refine_peak(signal: np.ndarray, index: int) -> float:
@@ -86,7 +86,7 @@ class ZeniEventDetector:
         forward = np.asarray(forward, float) / np.linalg.norm(forward)
         pelvis = positions["pelvis"]
         rows = []
-        for side in SIDES:
+        for side in sides_present(positions):
             heel = positions.get(f"{side}_heel", positions.get(f"{side}_ankle"))
             toe = positions.get(f"{side}_toe", positions.get(f"{side}_ankle"))
             if heel is None or toe is None:
@@ -137,7 +137,7 @@ class OConnorEventDetector:
         forward = np.asarray(forward, float) / np.linalg.norm(forward)
         up = np.asarray(up, float) / np.linalg.norm(up)
         rows = []
-        for side in SIDES:
+        for side in sides_present(positions):
             centre = 0.5 * (_foot(positions, side, "heel") + _foot(positions, side, "toe"))
             forward_speed = _velocity(centre @ forward, sampling_rate_hz)
             vertical = _velocity(centre @ up, sampling_rate_hz)
@@ -202,7 +202,7 @@ class FootContactEventDetector:
         up = np.asarray(up, float) / np.linalg.norm(up)
         coarse = ZeniEventDetector().detect(positions, sampling_rate_hz, forward).events_
         rows = []
-        for side in SIDES:
+        for side in sides_present(positions):
             for event, part, direction in (("heel_strike", "heel", -1), ("toe_off", "toe", +1)):
                 height = _foot(positions, side, part) @ up
                 noise = _noise_sd(raw[f"{side}_{part}"] @ up, height) if raw and f"{side}_{part}" in raw else 0.0
@@ -267,7 +267,7 @@ def walking_direction(positions: dict[str, np.ndarray], up: np.ndarray) -> np.nd
     translation needed).
     """
     up = np.asarray(up, float) / np.linalg.norm(up)
-    names = [n for n in positions if n.endswith(("_heel", "_toe", "_ankle")) and n.split("_")[0] in SIDES]
+    names = [n for n in positions if n.endswith(("_heel", "_toe", "_ankle")) and n.split("_")[0] in ("left", "right")]
     if not names:
         raise InvalidInput("the walking direction needs foot or ankle trajectories")
     pelvis = positions.get("pelvis", 0.0)

@@ -3,46 +3,45 @@ temporal parameters. The analysis service runs it on the pipeline's keypoints an
 on a lab's motion-capture file."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.ndimage import uniform_filter1d
 
 from gait.errors import InvalidInput
-from services.analysis.bouts import StraightBoutDetector
+from services.analysis.bouts import StraightBoutDetector, fill_gaps
 from services.analysis.events import (EVENT_COLUMNS, EventDetector, FootContactEventDetector, OConnorEventDetector,
                                       ZeniEventDetector, walking_direction)
 from services.analysis.filtering import ButterworthLowPass, finite_runs
-from services.analysis.kinematics import cycles_table, kinematics_table, sagittal_angles
+from services.analysis.kinematics import bout_angles, cycles_table, kinematics_table
 from services.analysis.spatiotemporal import MIN_CONFIDENCE, steps_table, summary, symmetry
-from services.analysis.trajectories import Trajectories
+from services.analysis.trajectories import Trajectories, sides_present
+from services.analysis.treadmill import TreadmillDetector
 
 MIN_STEPS = 4  # fewer steps than this: parameters are reported but flagged
 EVENT_CUTOFF_HZ = 15.0  # the foot-contact method follows heights closely: a lighter low-pass
 MIN_CONTACT_RATE_HZ = 60.0
 EVENT_METHODS = ("auto", "zeni", "oconnor", "contact")
+DETECTORS = {"zeni": ZeniEventDetector, "oconnor": OConnorEventDetector, "contact": FootContactEventDetector}
 
 
 def choose_event_detector(trajectories: Trajectories, method: str = "auto") -> tuple[EventDetector, str]:
-    """The event detector for these trajectories and why (`method` "auto": chosen by the accuracy
-    measured in benchmarks/analysis.py; or one of EVENT_METHODS by name)."""
+    """The event detector for these trajectories and why (`method` "auto": the method that was the
+    most accurate over the validation corpus, docs/validation.md; or one of EVENT_METHODS by name)."""
     if method not in EVENT_METHODS:
         raise InvalidInput(f"unknown event method {method!r}; choose one of {', '.join(EVENT_METHODS)}")
-    feet = all(f"{side}_{part}" in trajectories.positions for side in ("left", "right") for part in ("heel", "toe"))
+    feet = all(f"{side}_{part}" in trajectories.positions for side in sides_present(trajectories.positions)
+               for part in ("heel", "toe"))
     rate = trajectories.sampling_rate_hz
-    if method == "zeni":
-        return ZeniEventDetector(), "chosen by option"
-    if method == "oconnor":
-        return OConnorEventDetector(), "chosen by option"
-    if method == "contact" or (feet and not trajectories.root_relative and rate >= MIN_CONTACT_RATE_HZ):
-        if not feet or trajectories.root_relative or rate < MIN_CONTACT_RATE_HZ:
-            raise InvalidInput(f"the foot-contact event method needs heel and toe trajectories in ground-fixed "
-                               f"coordinates sampled at {MIN_CONTACT_RATE_HZ:g} Hz or more")
-        return FootContactEventDetector(), ("heels and toes in ground-fixed coordinates at "
-                                            f"{rate:g} Hz: the most accurate method in the benchmark")
-    why = ("pelvis-relative keypoints (no heights above the ground)" if trajectories.root_relative
-           else "no heel and toe trajectories" if not feet else f"{rate:g} Hz is below {MIN_CONTACT_RATE_HZ:g} Hz")
-    return ZeniEventDetector(), f"{why}: the coordinate method, which needs neither"
+    if method == "contact" and (not feet or trajectories.root_relative or rate < MIN_CONTACT_RATE_HZ):
+        raise InvalidInput(f"the foot-contact event method needs heel and toe trajectories in ground-fixed "
+                           f"coordinates sampled at {MIN_CONTACT_RATE_HZ:g} Hz or more")
+    if method in DETECTORS:
+        return DETECTORS[method](), "chosen by option"
+    return ZeniEventDetector(), ("the most accurate method over the validation corpus's real recordings, markers "
+                                 "and video (gait validate)")
 
 
 def methods(lowpass: ButterworthLowPass, events_method: str = ZeniEventDetector.name) -> list[str]:
@@ -63,9 +62,13 @@ def methods(lowpass: ButterworthLowPass, events_method: str = ZeniEventDetector.
         "lengths also carry the scale's uncertainty where the data are not from calibrated markers. Each "
         "event's confidence is its detector's times the keypoints' confidence around it; steps delimited by "
         "an event below 0.5 are left out.",
-        "Kinematics: segments projected on the sagittal plane; hip angle of the thigh to the trunk axis, "
-        "knee of the shank to the thigh, ankle of the heel-toe line to the shank minus 90 degrees; each "
-        "cycle time-normalised to 101 samples between heel strikes of the same foot (Perry & Burnfield 2010).",
+        "Kinematics: segments projected on the sagittal plane. Thigh angle: the thigh to the vertical (knee "
+        "ahead positive), compared with the reference's hip flexion minus its pelvic tilt; hip flexion (only "
+        "with pelvis markers): the thigh to the pelvis, as Plug-in Gait; knee: the shank to the thigh; ankle: "
+        "the heel-toe line to the shank minus 90 degrees, less the line's foot-flat offset (its median angle "
+        "to the floor in mid-stance, 12-31 % of the cycle, where the feet do not overlap: the plantar line is "
+        "level then); each cycle time-normalised to 101 samples between heel strikes of the same foot "
+        "(Perry & Burnfield 2010). The trunk line is not the pelvis: no hip angle is measured against it.",
     ]
 
 
@@ -88,12 +91,33 @@ class GaitAnalysis:
 BOUT_COLUMNS = ["bout", "start_s", "stop_s", "forward_x", "forward_y", "forward_z"]
 
 
-def _pelvis(positions: dict[str, np.ndarray]) -> np.ndarray:
+def pelvis_estimate(positions: dict[str, np.ndarray], rate_hz: float) -> tuple[np.ndarray, str | None]:
+    """The pelvis trajectory, or what stands in for it, and a note saying which: the mid-point of
+    both hips, one hip (a one-legged marker set), or for a foot-only marker set the mid-point of
+    the feet averaged over about a stride (the body's steady progression, which is what the
+    pelvis gives the coordinate-based event method)."""
     if "pelvis" in positions:
-        return positions["pelvis"]
+        return positions["pelvis"], None
     if "left_hip" in positions and "right_hip" in positions:
-        return 0.5 * (positions["left_hip"] + positions["right_hip"])
-    raise InvalidInput("gait events need a pelvis (or both hip) trajectory")
+        return 0.5 * (positions["left_hip"] + positions["right_hip"]), None
+    hips = [name for name in ("left_hip", "right_hip") if name in positions]
+    if hips:
+        return positions[hips[0]], f"no pelvis: the {hips[0].replace('_', ' ')} stands in for it"
+    feet = [p for name, p in positions.items() if name.endswith(("_heel", "_toe", "_ankle"))]
+    if len(sides_present(positions)) < 2:
+        raise InvalidInput("gait events need a pelvis or hip trajectory, or both feet")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames where every foot point is missing stay NaN
+        middle = np.nanmean(np.stack(feet), axis=0)
+    window = max(3, int(round(FEET_AVERAGE_S * rate_hz)))
+    filled = fill_gaps(middle)
+    smooth = uniform_filter1d(filled, window, axis=0, mode="nearest")
+    smooth[~np.isfinite(middle).all(axis=1)] = np.nan
+    return smooth, (f"no pelvis or hip markers: the feet's mid-point averaged over {FEET_AVERAGE_S:g} s stands in "
+                    "for the pelvis")
+
+
+FEET_AVERAGE_S = 1.0
 
 
 def gap_warnings(positions: dict[str, np.ndarray], rate_hz: float, bridged_s: float) -> list[str]:
@@ -134,6 +158,16 @@ def _bouts(filtered: dict[str, np.ndarray], rate: float, up: np.ndarray, planar:
     return bouts
 
 
+def _treadmill_note(part: dict[str, np.ndarray], rate: float, forward: np.ndarray, bout: int) -> list[str]:
+    feet = [p for name, p in part.items() if name.endswith(("_heel", "_toe"))] or \
+        [p for name, p in part.items() if name.endswith("_ankle")]
+    treadmill = TreadmillDetector().detect(feet, part["pelvis"], rate, forward)
+    if not treadmill.on_treadmill_:
+        return []
+    return [f"bout {bout}: on a treadmill (the stance foot moves backwards at {treadmill.belt_speed_m_s_:.2f} m/s while "
+            "the pelvis stays in place): events are taken relative to the pelvis, lengths between the feet"]
+
+
 def _keypoint_confidence(confidence: dict[str, np.ndarray], events: pd.DataFrame, reach: int = 2) -> np.ndarray:
     """Per event, the mean keypoint confidence of its foot point (heel or toe, else the ankle)
     over the frames around it; 1 where the data carry no confidence (markers)."""
@@ -159,18 +193,20 @@ def analyse(trajectories: Trajectories, lowpass: ButterworthLowPass, events_meth
     rate, up = trajectories.sampling_rate_hz, trajectories.up
     detector, reason = choose_event_detector(trajectories, events_method)
     filtered = {name: lowpass.filter(p, rate) for name, p in trajectories.positions.items()}
-    filtered["pelvis"] = _pelvis(filtered)
-    notes = gap_warnings(trajectories.positions, rate, lowpass.max_gap_s)
+    filtered["pelvis"], pelvis_note = pelvis_estimate(filtered, rate)
+    notes = gap_warnings(trajectories.positions, rate, lowpass.max_gap_s) + ([pelvis_note] if pelvis_note else [])
+    sides = sides_present(filtered)
     for side in ("left", "right"):
-        if f"{side}_heel" not in filtered or f"{side}_toe" not in filtered:
+        if side not in sides:
+            notes.append(f"no {side} leg in the recording: events and angles of the other side only, no steps")
+        elif f"{side}_heel" not in filtered or f"{side}_toe" not in filtered:
             notes.append(f"no {side} heel/toe: the {side} ankle stands in for both (events less precise)")
     contact = isinstance(detector, FootContactEventDetector)
     if contact:
         light = ButterworthLowPass(EVENT_CUTOFF_HZ, lowpass.order, lowpass.max_gap_s)
         for_events = {name: light.filter(p, rate) for name, p in trajectories.positions.items()}
-        for_events["pelvis"] = _pelvis(for_events)
+        for_events["pelvis"] = pelvis_estimate(for_events, rate)[0]
     events, steps, bout_rows = [], [], []
-    angles: dict[str, np.ndarray] = {}
     forward_of_longest, longest = None, 0
     for number, (start, stop) in enumerate(_bouts(filtered, rate, up, trajectories.planar, notes), start=1):
         part = _sliced(filtered, start, stop)
@@ -185,6 +221,8 @@ def analyse(trajectories: Trajectories, lowpass: ButterworthLowPass, events_meth
             forward = forward_axis * (1.0 if float(forward @ forward_axis) >= 0 else -1.0)
         if stop - start > longest:
             forward_of_longest, longest = forward, stop - start
+        if not trajectories.root_relative:
+            notes.extend(_treadmill_note(part, rate, forward, number))
         if contact:
             found = detector.detect(_sliced(for_events, start, stop), rate, forward, up,
                                     raw=_sliced(trajectories.positions, start, stop)).events_
@@ -195,13 +233,11 @@ def analyse(trajectories: Trajectories, lowpass: ButterworthLowPass, events_meth
         found["confidence"] *= _keypoint_confidence(trajectories.confidence, found)
         found["bout"] = number
         events.append(found)
-        feet = {side: part.get(f"{side}_heel", part[f"{side}_ankle"]) for side in ("left", "right")}
+        feet = {side: part.get(f"{side}_heel", part.get(f"{side}_ankle")) for side in sides}
         bout_steps = steps_table(found.assign(time_s=found.time_s - start / rate), feet, rate, forward, up)
         bout_steps["heel_strike_s"] += start / rate
         steps.append(bout_steps.assign(bout=number))
         bout_rows.append([number, start / rate, stop / rate, *forward])
-        for name, angle in sagittal_angles(part, forward, up).items():
-            angles.setdefault(name, np.full(len(filtered["pelvis"]), np.nan))[start:stop] = angle
     events_table = pd.concat(events, ignore_index=True) if events else pd.DataFrame(columns=EVENT_COLUMNS + ["bout"])
     steps_all = pd.concat(steps, ignore_index=True) if steps else steps_table(pd.DataFrame(columns=EVENT_COLUMNS))
     if trajectories.planar:
@@ -212,10 +248,13 @@ def analyse(trajectories: Trajectories, lowpass: ButterworthLowPass, events_meth
     if len(steps_all) < MIN_STEPS:
         notes.append(f"only {len(steps_all)} complete steps: too few for reliable means")
     confident = events_table[events_table.confidence >= MIN_CONFIDENCE]
+    bouts = pd.DataFrame(bout_rows, columns=BOUT_COLUMNS)
+    angles, angle_notes = bout_angles(filtered, bouts, up, confident, rate) if bout_rows else ({}, [])
+    notes.extend(angle_notes)
     kinematics = kinematics_table(angles, confident, rate)
     return GaitAnalysis(filtered, forward_of_longest, events_table, steps_all, parameters, kinematics,
                         symmetry(steps_all), notes, f"{detector.name} ({reason})",
-                        pd.DataFrame(bout_rows, columns=BOUT_COLUMNS), angles, cycles_table(angles, confident, rate))
+                        bouts, angles, cycles_table(angles, confident, rate))
 
 
 def range_of_motion(kinematics: pd.DataFrame) -> dict[str, float]:

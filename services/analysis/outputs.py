@@ -18,7 +18,7 @@ from gait.tables import keypoint_table, write_workbook
 from services.analysis.filtering import ButterworthLowPass
 from services.analysis.gait_analysis import GaitAnalysis, methods, range_of_motion
 from services.analysis.plots import plot_cycle_curves, plot_footfalls, plot_left_right, plot_trajectories
-from services.analysis.reference import (KINEMATICS_SOURCE, SPATIOTEMPORAL_SOURCE, gait_profile_score,
+from services.analysis.reference import (CHILDREN_NOTE, KINEMATICS_SOURCE, SPATIOTEMPORAL_SOURCE, gait_profile_score,
                                          gait_variable_scores, kinematic_reference, spatiotemporal_ranges)
 from services.analysis.spatiotemporal import LENGTHS
 from services.analysis.report import LABELS, ReportFigure, render_report, write_pdf
@@ -49,6 +49,8 @@ class ReportContext:
     age_years: float | None = None   # for the normal ranges
     sex: str | None = None
     mode: str = "3D"
+    angle_sources: pd.DataFrame | None = None  # side view: 2D vs 3D evidence (kinematics.angle_source_evidence)
+    near_side: str | None = None     # side view: the leg nearer the camera; the far one is left out of the GPS
 
 
 def parameters_table(parameters: dict, normal_ranges: dict) -> pd.DataFrame:
@@ -82,6 +84,21 @@ def _reference(notes: list[str]) -> pd.DataFrame | None:
         return None
 
 
+def _deviation(scores: dict[str, float], trajectories: Trajectories, context: ReportContext) -> dict:
+    """The deviation summary: every gait variable score, and the gait profile score of those that
+    are scored (in a side view the far leg, partly hidden behind the near one, is shown, not scored)."""
+    far = {"left": "right", "right": "left"}.get(context.near_side or "")
+    scored = {name: value for name, value in scores.items() if far is None or not name.startswith(f"{far}_")}
+    model = ("keypoints" if trajectories.root_relative or trajectories.planar
+             else "markers through a sagittal segment model, not the full Plug-in Gait model")
+    note = (f"Our angles come from {model}: offsets of a few degrees are expected, shapes and ranges compare "
+            "better. The thigh angle is compared with the reference's hip flexion minus its pelvic tilt. "
+            + (f"Side view: the {far} leg is the far one, partly hidden behind the {context.near_side}; its scores "
+               "are shown but not in the profile score. " if far else "") + CHILDREN_NOTE)
+    return {"scores": scores, "gps": gait_profile_score(scored), "scored": sorted(scored),
+            "gps_all_angles": gait_profile_score(scores), "far_side": far, "source": KINEMATICS_SOURCE, "note": note}
+
+
 def write_outputs(folder: Path, result: GaitAnalysis, trajectories: Trajectories, lowpass: ButterworthLowPass,
                   context: ReportContext) -> tuple[list[OutputFile], dict]:
     """Write every output into `folder`; returns what was written and the analysis.json summary."""
@@ -100,11 +117,7 @@ def write_outputs(folder: Path, result: GaitAnalysis, trajectories: Trajectories
         normal_ranges = {k: v for k, v in normal_ranges.items() if k not in LENGTHS}
     reference = _reference(notes)
     scores = gait_variable_scores(result.kinematics, reference) if reference is not None else {}
-    model = ("keypoints" if trajectories.root_relative or trajectories.planar
-             else "markers through a sagittal segment model, not the full Plug-in Gait model")
-    deviation = {"scores": scores, "gps": gait_profile_score(scores), "source": KINEMATICS_SOURCE,
-                 "note": f"Our angles come from {model}: offsets of a few degrees are expected, shapes and ranges "
-                         "compare better."} if scores else None
+    deviation = _deviation(scores, trajectories, context) if scores else None
     rom = range_of_motion(result.kinematics)
     parameters = parameters_table(result.parameters, normal_ranges)
 
@@ -119,6 +132,9 @@ def write_outputs(folder: Path, result: GaitAnalysis, trajectories: Trajectories
         ("kinematics.csv", result.kinematics, "mean and SD angle curves over 0-100 % of the gait cycle (deg)"),
         ("cycles.csv", result.cycles, "every cycle of every angle over 0-100 % of the gait cycle (deg)"),
         ("bouts.csv", result.bouts, "the straight walking bouts analysed, with their walking direction"),
+        *((("angle_sources.csv", context.angle_sources, "side view: the sagittal angles from the 2D keypoints, "
+            "with the evidence (2D vs 3D and left vs right RMS differences of the mean curves, deg)"),)
+          if context.angle_sources is not None else ()),
     ):
         table.to_csv(add(name, "text/csv", description, columns=list(table.columns)), index=False, float_format="%.6g")
 
@@ -168,8 +184,10 @@ def write_outputs(folder: Path, result: GaitAnalysis, trajectories: Trajectories
     method_lines = [*context.provenance, *methods(lowpass, result.events_method),
                     f"Normal ranges: {SPATIOTEMPORAL_SOURCE}. Normal kinematics: {KINEMATICS_SOURCE}; deviation "
                     "score: Baker et al. 2009, Gait & Posture 30:265-269."]
+    sources = None if context.angle_sources is None else context.angle_sources.to_dict(orient="records")
     html = render_report(result.parameters, result.symmetry, rom, figures, notes, method_lines, context.source, rate,
-                         context.record, context.axes, normal_ranges, deviation, context.mode, trajectories.length_unit)
+                         context.record, context.axes, normal_ranges, deviation, context.mode, trajectories.length_unit,
+                         sources)
     add("report.html", "text/html", "the analysis as a self-contained HTML page").write_text(html)
     problem = write_pdf(html, folder / "report.pdf")
     if problem:
@@ -184,7 +202,7 @@ def write_outputs(folder: Path, result: GaitAnalysis, trajectories: Trajectories
         "bouts": result.bouts.to_dict(orient="records"), "events": int(len(result.events)),
         "length_unit": trajectories.length_unit, "spatiotemporal_parameters": result.parameters, "symmetry": result.symmetry, "range_of_motion_deg": rom,
         "normal_ranges": {k: {"low": v.low, "high": v.high, "basis": v.basis} for k, v in normal_ranges.items()},
-        "deviation": deviation, "warnings": notes,
+        "deviation": deviation, "angle_sources": sources, "warnings": notes,
         "labels": {k: {"label": label, "unit": unit} for k, (label, unit) in LABELS.items()},
     }
     add("analysis.json", "application/json", "summary figures, methods and warnings").write_text(

@@ -58,7 +58,8 @@ def _save(figure, path: Path) -> None:
 def plot_cycle_curves(path: Path, kinematics, title: str, reference=None) -> None:
     """Mean +- SD of each sagittal angle over the gait cycle, left red, right blue; the normal
     reference's mean +- SD in grey behind where given (columns <joint>_deg_mean/_sd)."""
-    joints = [j for j in ("pelvis_tilt", "hip_flexion", "knee_flexion", "ankle_dorsiflexion", "trunk_tilt")
+    order = ("pelvis_tilt", "hip_flexion", "thigh_angle", "knee_flexion", "ankle_dorsiflexion", "trunk_tilt")
+    joints = [j for j in order
               if any(c.endswith(f"{j}_deg_mean") for c in kinematics.columns)]
     figure, panels = plt.subplots(1, max(1, len(joints)), figsize=(3.2 * max(1, len(joints)), 3.0), squeeze=False)
     cycle = kinematics["cycle_pct"] if "cycle_pct" in kinematics else np.arange(101)

