@@ -66,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_health_arguments(commands.add_parser(
         "health", help="gRPC health of a service, the Prefect API, or the gait-smoke flow (exit 0 healthy, 1 not)"))
+    from gait.validate import add_arguments as add_validate_arguments
+
+    add_validate_arguments(commands.add_parser(
+        "validate", help="accuracy of every event method on the validation corpus (real recordings with reference events)"))
     from gait.batch import add_arguments as add_batch_arguments
     from gait.deploy import add_arguments as add_deploy_arguments
 
@@ -91,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         from gait.health import main as health_main
 
         return health_main(args)
+    if args.command == "validate":
+        from gait.validate import main as validate_main
+
+        return validate_main(args)
     if args.command in ("batch", "deploy"):
         from gait import batch, deploy
 
