@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--cutoff-hz", type=_cutoff, default=None,
                          help="Butterworth cutoff in Hz, or auto (residual analysis); default 6 Hz")
     analyze.add_argument("--order", type=int, default=None, help="Butterworth order (default 4)")
-    analyze.add_argument("--events", choices=("auto", "zeni", "oconnor", "contact"), default="auto",
+    analyze.add_argument("--events", choices=("auto", "velocity", "zeni", "oconnor", "contact"), default="auto",
                          help="gait event method (default: chosen from the data, see README)")
     analyze.add_argument("--height-m", type=float, default=None, help="subject's height: scales the lengths")
     analyze.add_argument("--age", type=float, default=None, help="age in years, for the normal ranges (default: adults)")

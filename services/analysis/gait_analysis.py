@@ -13,7 +13,7 @@ from scipy.ndimage import uniform_filter1d
 from gait.errors import InvalidInput
 from services.analysis.bouts import StraightBoutDetector, fill_gaps
 from services.analysis.events import (EVENT_COLUMNS, EventDetector, FootContactEventDetector, OConnorEventDetector,
-                                      ZeniEventDetector, walking_direction)
+                                      SupportVelocityEventDetector, ZeniEventDetector, walking_direction)
 from services.analysis.filtering import ButterworthLowPass, finite_runs
 from services.analysis.kinematics import bout_angles, cycles_table, kinematics_table
 from services.analysis.spatiotemporal import MIN_CONFIDENCE, steps_table, summary, symmetry
@@ -23,8 +23,9 @@ from services.analysis.treadmill import TreadmillDetector
 MIN_STEPS = 4  # fewer steps than this: parameters are reported but flagged
 EVENT_CUTOFF_HZ = 15.0  # the foot-contact method follows heights closely: a lighter low-pass
 MIN_CONTACT_RATE_HZ = 60.0
-EVENT_METHODS = ("auto", "zeni", "oconnor", "contact")
-DETECTORS = {"zeni": ZeniEventDetector, "oconnor": OConnorEventDetector, "contact": FootContactEventDetector}
+EVENT_METHODS = ("auto", "velocity", "zeni", "oconnor", "contact")
+DETECTORS = {"velocity": SupportVelocityEventDetector, "zeni": ZeniEventDetector, "oconnor": OConnorEventDetector,
+             "contact": FootContactEventDetector}
 
 
 def choose_event_detector(trajectories: Trajectories, method: str = "auto") -> tuple[EventDetector, str]:
@@ -40,22 +41,24 @@ def choose_event_detector(trajectories: Trajectories, method: str = "auto") -> t
                            f"coordinates sampled at {MIN_CONTACT_RATE_HZ:g} Hz or more")
     if method in DETECTORS:
         return DETECTORS[method](), "chosen by option"
-    return ZeniEventDetector(), ("the most accurate method over the validation corpus's real recordings, markers "
-                                 "and video (gait validate)")
+    return SupportVelocityEventDetector(), ("the most accurate method over the validation corpus's real recordings, "
+                                            "markers and video (gait validate)")
 
 
-def methods(lowpass: ButterworthLowPass, events_method: str = ZeniEventDetector.name) -> list[str]:
+def methods(lowpass: ButterworthLowPass, events_method: str = SupportVelocityEventDetector.name) -> list[str]:
     """The methods behind every number, with their references, for reports."""
     return [
         f"Filtering: zero-phase Butterworth low-pass, cutoff {lowpass.cutoff_hz:g} Hz, order {lowpass.order} "
         f"applied forwards and backwards; dropouts up to {lowpass.max_gap_s:g} s bridged (Winter 2009, "
         "Biomechanics and Motor Control of Human Movement).",
-        "Walking bouts: stretches where the feet alternate and the heading (normal to the hip line) turns "
-        "slower than 25 deg/s, at least 2 s long, trimmed by 0.5 s where the walker stands or turns; turns, "
-        "standing and the first and last steps are left out. Each bout is analysed on its own.",
+        "Walking bouts: stretches where the feet alternate and the heading (normal to the hip line) keeps "
+        "within 25 deg/s (a turn is at least 45 degrees in all), at least 2 s long; turns, standing and the "
+        "short steps of starting and stopping (the feet's swing below 75 % of the bout's median) are left "
+        "out, the walker's entry into and exit from the view are not. Each bout is analysed on its own.",
         f"Gait events: {events_method}. Zeni, Richards & Higginson 2008, Gait & Posture 27:710-714; "
-        "O'Connor et al. 2007, Gait & Posture 25:469-474. The walking direction is the main horizontal axis "
-        "of the feet's motion relative to the pelvis, per bout.",
+        "Ghoussayni et al. 2004, Gait & Posture 20:266-272; O'Connor et al. 2007, Gait & Posture 25:469-474. "
+        "The walking direction is the main horizontal axis of the feet's motion relative to the pelvis, per "
+        "bout; accuracy on real recordings: docs/validation.md.",
         "Steps and strides: Baker 2013, Measuring Walking. Step length and width: heel to heel at contact "
         "along and across the walking direction; speed = stride length / stride time.",
         "Intervals: 95 % confidence interval of each mean from the step-to-step spread (Student's t); "
@@ -82,7 +85,7 @@ class GaitAnalysis:
     kinematics: pd.DataFrame = field(default_factory=pd.DataFrame)  # mean/SD curves over the cycle
     symmetry: dict = field(default_factory=dict)  # left, right and symmetry index per sided parameter
     warnings: list[str] = field(default_factory=list)
-    events_method: str = ZeniEventDetector.name
+    events_method: str = SupportVelocityEventDetector.name
     bouts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BOUT_COLUMNS))
     angles: dict[str, np.ndarray] = field(default_factory=dict)  # per frame, NaN outside the bouts
     cycles: pd.DataFrame = field(default_factory=pd.DataFrame)  # every cycle of every angle (see cycles_table)

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.analysis.events import EVENT_COLUMNS, ZeniEventDetector, walking_direction
+from services.analysis.events import EVENT_COLUMNS, SupportVelocityEventDetector, ZeniEventDetector, walking_direction
 from services.analysis.spatiotemporal import steps_table, summary
 from services.analysis.synthetic_gait import SyntheticWalker
 
@@ -122,3 +122,36 @@ def test_symmetry_index():
     even = symmetry(steps_table(ZeniEventDetector().detect(SyntheticWalker().generate(12.0, 100.0).positions, 100.0,
                                                            np.array([1.0, 0, 0])).events_))
     assert even["step_time_s"]["symmetry_index_pct"] < 0.5
+
+
+@pytest.mark.parametrize("belt_m_s", [0.0, 1.1])
+def test_support_velocity_method_is_the_same_on_a_belt(belt_m_s):
+    """On a treadmill every point moves back at the belt's speed while the body stays in place:
+    the heel strikes found relative to the belt are those found overground, and so are the
+    walking speed and the surface's velocity the detector measures."""
+    rate = 100.0
+    trial = SyntheticWalker(cadence_steps_per_min=105.0).generate(8.0, rate)
+    drift = (trial.speed_m_s + belt_m_s) * trial.time_s if belt_m_s else 0.0
+    shifted = {n: p - (np.stack([drift, 0 * trial.time_s, 0 * trial.time_s], axis=1) if belt_m_s else 0.0)
+               for n, p in trial.positions.items()}
+    forward = np.array([1.0, 0.0, 0.0])
+    overground = SupportVelocityEventDetector().detect(trial.positions, rate, forward)
+    detector = SupportVelocityEventDetector().detect(shifted, rate, forward)
+    assert detector.walking_speed_m_s_ == pytest.approx(trial.speed_m_s, rel=0.05)
+    assert detector.surface_velocity_m_s_ == pytest.approx(-(trial.speed_m_s + belt_m_s) if belt_m_s else 0.0, abs=0.05)
+    strikes = detector.events_[detector.events_.event == "heel_strike"].time_s.to_numpy()
+    reference = overground.events_[overground.events_.event == "heel_strike"].time_s.to_numpy()
+    np.testing.assert_allclose(strikes, reference, atol=0.002)
+
+
+def test_support_velocity_strike_comes_after_zeni():
+    """The heel is still moving at about the walking speed at Zeni's strike; the contact, where
+    it has slowed to 30 % of it, comes later, and toe offs are Zeni's."""
+    trial = SyntheticWalker().generate(8.0, 100.0)
+    forward = np.array([1.0, 0.0, 0.0])
+    zeni = ZeniEventDetector().detect(trial.positions, 100.0, forward).events_
+    velocity = SupportVelocityEventDetector().detect(trial.positions, 100.0, forward).events_
+    late = velocity[velocity.event == "heel_strike"].time_s.to_numpy() - zeni[zeni.event == "heel_strike"].time_s.to_numpy()
+    assert (late > 0.005).all() and (late < 0.2).all()
+    pd.testing.assert_frame_equal(velocity[velocity.event == "toe_off"].reset_index(drop=True),
+                                  zeni[zeni.event == "toe_off"].reset_index(drop=True))

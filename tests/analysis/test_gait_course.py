@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from gait.errors import InvalidInput
-from services.analysis.events import FootContactEventDetector, OConnorEventDetector, ZeniEventDetector, walking_direction
+from services.analysis.events import (FootContactEventDetector, OConnorEventDetector, SupportVelocityEventDetector,
+                                      ZeniEventDetector, walking_direction)
 from services.analysis.filtering import ButterworthLowPass
 from services.analysis.gait_analysis import analyse, choose_event_detector
 from services.analysis.spatiotemporal import summary
@@ -66,18 +67,19 @@ def test_oconnor_finds_one_strike_and_one_toe_off_per_stride():
 
 
 def test_auto_event_method_is_the_one_the_corpus_supports():
-    """auto = Zeni on markers and keypoints alike (docs/validation.md: the foot-contact method,
-    best on the synthetic walker, is the worst on the real recordings)."""
+    """auto = the support-frame velocity method on markers and keypoints alike (docs/validation.md:
+    the foot-contact method, best on the synthetic walker, is the worst on the real recordings)."""
     trial = SyntheticWalker().generate(4.0, 100.0)
     markers = Trajectories(dict(trial.positions), 100.0, UP, "markers")
     detector, reason = choose_event_detector(markers)
-    assert isinstance(detector, ZeniEventDetector) and "validation corpus" in reason
+    assert isinstance(detector, SupportVelocityEventDetector) and "validation corpus" in reason
     assert isinstance(choose_event_detector(markers, "contact")[0], FootContactEventDetector)
+    assert isinstance(choose_event_detector(markers, "zeni")[0], ZeniEventDetector)
     video = Trajectories({n: p - trial.positions["pelvis"] for n, p in trial.positions.items()}, 30.0, UP, "keypoints",
                          root_relative=True)
-    assert isinstance(choose_event_detector(video)[0], ZeniEventDetector)
+    assert isinstance(choose_event_detector(video)[0], SupportVelocityEventDetector)
     ankles_only = Trajectories({n: p for n, p in trial.positions.items() if not n.endswith(("heel", "toe"))}, 100.0, UP, "h36m")
-    assert isinstance(choose_event_detector(ankles_only)[0], ZeniEventDetector)
+    assert isinstance(choose_event_detector(ankles_only)[0], SupportVelocityEventDetector)  # the ankles stand in for the heels
     assert isinstance(choose_event_detector(markers, "oconnor")[0], OConnorEventDetector)
     with pytest.raises(InvalidInput, match="foot-contact event method needs"):
         choose_event_detector(video, "contact")
