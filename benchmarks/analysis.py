@@ -82,7 +82,7 @@ def main() -> None:
     print(f"{'data':>9}{'method':>9}{'rate Hz':>8}{'noise mm':>10}{'HS MAE ms':>11}{'HS bias':>9}{'TO MAE ms':>11}"
           f"{'TO bias':>9}{'missed':>8}{'extra':>7}{'cadence err':>13}")
     for relative in (False, True):
-        for method in ("zeni", "oconnor", "contact", "auto"):
+        for method in ("velocity", "zeni", "oconnor", "contact", "auto"):
             for rate in (30.0, 100.0, 150.0):
                 for noise in (0.0, 0.001, 0.005, 0.01):
                     f = accuracy(method, rate, noise, relative)

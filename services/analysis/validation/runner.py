@@ -107,17 +107,21 @@ def marker_cases() -> list[Case]:
 def demo_case(results_dir: Path) -> Case:
     """The demo clip's 3D keypoints as the pipeline wrote them (`gait run`'s results/ folder)
     against our frame-by-frame annotation."""
-    from services.analysis.server import keypoint_trajectories
-
-    annotation = demo_annotation()
-    arrays = {}
+    arrays = []
     for name in ("X3D.npy", "feet3d.npy", "confidence3d.npy"):
         path = results_dir / name
         if not path.is_file():
             raise InvalidInput(f"{path} is missing: run `gait run` on the demo clip first")
-        arrays[name] = np.load(path)
-    trajectories = keypoint_trajectories(arrays["X3D.npy"], arrays["feet3d.npy"], float(annotation["clip"]["fps"]),
-                                         arrays["confidence3d.npy"])
+        arrays.append(np.load(path))
+    return demo_case_from(*arrays)
+
+
+def demo_case_from(h36m: np.ndarray, feet3d: np.ndarray, confidence3d: np.ndarray) -> Case:
+    """The demo clip's case from the lift3d stage's arrays (X3D, feet3d, confidence3d)."""
+    from services.analysis.server import keypoint_trajectories
+
+    annotation = demo_annotation()
+    trajectories = keypoint_trajectories(h36m, feet3d, float(annotation["clip"]["fps"]), confidence3d)
     reference = annotation_events(annotation)
     recording = Recording("demo-clip", "the demo clip (Sports2D demo.mp4, 30 fps, side view), the pipeline's 3D keypoints",
                           "our frame-by-frame annotation (services/analysis/validation/demo_annotation.json)",
