@@ -259,35 +259,42 @@ def _noise_sd(raw: np.ndarray, smooth: np.ndarray) -> float:
 @dataclass
 class SupportVelocityEventDetector:
     """Heel strike where the landing heel has slowed down to `strike_fraction` of the walking
-    speed, measured relative to the surface it lands on; toe off as Zeni et al. (2008).
+    speed, toe off where the leaving toe has sped up to `off_fraction` of it, both measured
+    relative to the surface the foot stands on.
 
     The surface's velocity is the feet's most frequent forward velocity (the stance foot's:
     services/analysis/treadmill.py): about 0 overground, minus the belt speed on a treadmill,
     minus the walking speed for pelvis-relative keypoints; the walking speed is the pelvis's
     median forward velocity relative to it. So one criterion holds overground, on a belt and on
-    video keypoints. From Zeni's heel strike (the heel furthest ahead of the pelvis, still
-    moving at about the walking speed) the heel decelerates to nearly 0 at contact but not to 0:
-    the marker or keypoint sits above and behind the contact point and moves as the foot
-    rotates onto the ground. The contact is taken where the heel's velocity crosses
-    `strike_fraction` of the walking speed, interpolated between samples. This is the
-    velocity-threshold idea of Ghoussayni, Stevens, Durham & Ewins (2004), Gait & Posture
-    20(3):266-272 (a fixed 50 mm/s there), with the threshold relative to the walking speed and
-    in the support surface's frame (our own variant; its accuracy on real recordings:
-    docs/validation.md). Toe off is Zeni's: the toe furthest behind the pelvis, where it moves
-    forward at the walking speed. Without heels the ankles stand in.
+    video keypoints. Zeni et al. (2008) find each event first: the heel furthest ahead of the
+    pelvis, the toe furthest behind it, where each moves at about the walking speed. From there
+    the heel decelerates to nearly 0 at contact, but not to 0 (the marker or keypoint sits above
+    and behind the contact point and moves as the foot rolls onto the ground), and the toe is
+    still on the ground when it reaches the walking speed (it rolls over the toe tip first). The
+    events are where the heel's velocity falls through, and the toe's rises through, their
+    fractions of the walking speed, interpolated between samples. This is the velocity-threshold
+    idea of Ghoussayni, Stevens, Durham & Ewins (2004), Gait & Posture 20(3):266-272 (a fixed
+    50 mm/s there), with the thresholds relative to the walking speed and in the support
+    surface's frame: our own variant, its two fractions chosen on the validation corpus's real
+    recordings with every value tried shown (docs/validation.md). Without heels and toes the
+    ankles stand in.
 
     Parameters
     ----------
     strike_fraction
         Share of the walking speed the heel has slowed to at contact.
+    off_fraction
+        Share of the walking speed the toe has reached when it leaves the ground.
     search_s
-        Longest time after Zeni's heel strike searched for the crossing; without one Zeni's
-        instant is kept at half its confidence.
+        Longest time searched after Zeni's heel strike or toe off (from TOE_OFF_LEAD_S before
+        it, where the pelvis's speed varies) for the crossing; without one Zeni's instant is
+        kept at half its confidence.
     """
 
     strike_fraction: float = 0.3
+    off_fraction: float = 1.2
     search_s: float = 0.35
-    name = "heel deceleration in the support frame (after Ghoussayni et al. 2004; toe off: Zeni et al. 2008)"
+    name = "foot velocity in the support frame (after Ghoussayni et al. 2004 and Zeni et al. 2008)"
 
     def detect(self, positions: dict[str, np.ndarray], sampling_rate_hz: float, forward: np.ndarray,
                up: np.ndarray | None = None) -> SupportVelocityEventDetector:
@@ -297,27 +304,37 @@ class SupportVelocityEventDetector:
                 and name.split("_")[0] in ("left", "right")]
         surface = support_velocity(np.concatenate([_velocity(p @ forward, sampling_rate_hz) for p in feet]))
         walking = float(np.nanmedian(_velocity(positions["pelvis"] @ forward, sampling_rate_hz))) - surface
+        reach = int(round(self.search_s * sampling_rate_hz))
         rows = []
         for event in coarse.itertuples():
-            frame, confidence = event.frame, event.confidence
-            if event.event == "heel_strike":
-                heel = _foot(positions, event.side, "heel") @ forward
-                crossing = _falling_crossing(_velocity(heel, sampling_rate_hz) - surface, int(event.frame),
-                                             int(round(self.search_s * sampling_rate_hz)), self.strike_fraction * walking)
-                frame, confidence = (crossing, confidence) if crossing is not None else (frame, 0.5 * confidence)
+            strike = event.event == "heel_strike"
+            point = _foot(positions, event.side, "heel" if strike else "toe") @ forward
+            velocity = _velocity(point, sampling_rate_hz) - surface
+            if strike:
+                crossing = _crossing(velocity, int(event.frame), reach, self.strike_fraction * walking, falling=True)
+            else:
+                # at Zeni's toe off the toe moves at about the walking speed: the faster crossing comes after
+                early = int(round(TOE_OFF_LEAD_S * sampling_rate_hz))
+                crossing = _crossing(velocity, int(event.frame) - early, reach + early, self.off_fraction * walking,
+                                     falling=False)
+            frame, confidence = (crossing, event.confidence) if crossing is not None else (event.frame, 0.5 * event.confidence)
             rows.append((event.side, event.event, frame, confidence))
         self.walking_speed_m_s_, self.surface_velocity_m_s_ = walking, surface
         self.events_ = _table(rows, sampling_rate_hz)
         return self
 
 
-def _falling_crossing(signal: np.ndarray, start: int, reach: int, level: float) -> float | None:
-    """Sub-sample position of the first fall of `signal` through `level` within `reach` samples
-    after `start`; None without one."""
+TOE_OFF_LEAD_S = 0.1
+
+
+def _crossing(signal: np.ndarray, start: int, reach: int, level: float, falling: bool) -> float | None:
+    """Sub-sample position of the first crossing of `level` by `signal` (downwards if `falling`,
+    else upwards) within `reach` samples from `start`; None without one."""
+    sign = 1.0 if falling else -1.0
     for i in range(max(start, 0), min(start + reach, len(signal) - 1)):
-        a, b = signal[i], signal[i + 1]
-        if np.isfinite(a) and np.isfinite(b) and a >= level > b:
-            return i + (a - level) / (a - b)
+        a, b = sign * (signal[i] - level), sign * (signal[i + 1] - level)
+        if np.isfinite(a) and np.isfinite(b) and a >= 0 > b:
+            return i + a / (a - b)
     return None
 
 

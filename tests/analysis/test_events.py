@@ -144,14 +144,14 @@ def test_support_velocity_method_is_the_same_on_a_belt(belt_m_s):
     np.testing.assert_allclose(strikes, reference, atol=0.002)
 
 
-def test_support_velocity_strike_comes_after_zeni():
-    """The heel is still moving at about the walking speed at Zeni's strike; the contact, where
-    it has slowed to 30 % of it, comes later, and toe offs are Zeni's."""
+def test_support_velocity_events_come_after_zenis():
+    """The heel still moves at about the walking speed at Zeni's strike and the toe at Zeni's toe
+    off: the contact (heel slowed to 30 % of it) and the toe leaving (sped up to 120 %) come later,
+    one each per Zeni event."""
     trial = SyntheticWalker().generate(8.0, 100.0)
     forward = np.array([1.0, 0.0, 0.0])
     zeni = ZeniEventDetector().detect(trial.positions, 100.0, forward).events_
     velocity = SupportVelocityEventDetector().detect(trial.positions, 100.0, forward).events_
-    late = velocity[velocity.event == "heel_strike"].time_s.to_numpy() - zeni[zeni.event == "heel_strike"].time_s.to_numpy()
-    assert (late > 0.005).all() and (late < 0.2).all()
-    pd.testing.assert_frame_equal(velocity[velocity.event == "toe_off"].reset_index(drop=True),
-                                  zeni[zeni.event == "toe_off"].reset_index(drop=True))
+    for kind in ("heel_strike", "toe_off"):
+        late = (velocity[velocity.event == kind].time_s.to_numpy() - zeni[zeni.event == kind].time_s.to_numpy())
+        assert (late > 0.002).all() and (late < 0.2).all(), (kind, late)

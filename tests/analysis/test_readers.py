@@ -131,7 +131,7 @@ def test_gait_analyze_command(trial, tmp_path):
     assert re.search(r"cadence 10[34]\.\d steps/min", result.stderr)
     summary = json.loads((out / "analysis.json").read_text())
     assert summary["spatiotemporal_parameters"]["cadence_steps_per_min"]["mean"] == pytest.approx(104.0, abs=0.5)
-    assert summary["events_method"].startswith("heel deceleration")  # auto: the method the validation corpus supports
+    assert summary["events_method"].startswith("foot velocity in the support frame")  # auto: the method the validation corpus supports
     sheets = pd.read_excel(out / "gait_analysis.xlsx", sheet_name=None)
     assert {"summary", "events", "steps", "kinematics", "cycles", "bouts", "angles_deg", "filtered_m", "about"} <= set(sheets)
     for name in ("foot_trajectories", "footfalls", "left_right"):  # no hip centres among the markers: no angles
