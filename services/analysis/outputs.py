@@ -53,6 +53,11 @@ class ReportContext:
     near_side: str | None = None     # side view: the leg nearer the camera; the far one is left out of the GPS
 
 
+def angle_source(context: ReportContext) -> str:
+    """Where the angles come from, for titles: the mode, or for a side view the 2D keypoints."""
+    return "2D keypoints, side view" if context.angle_sources is not None else context.mode
+
+
 def parameters_table(parameters: dict, normal_ranges: dict) -> pd.DataFrame:
     rows = []
     for name, values in parameters.items():
@@ -159,7 +164,7 @@ def write_outputs(folder: Path, result: GaitAnalysis, trajectories: Trajectories
     time_s = np.arange(len(filtered)) / rate
     if len(result.kinematics.columns) > 1:
         plot_cycle_curves(add("joint_angles.png", "image/png", "angles over the gait cycle with the normal band", units="deg"),
-                          result.kinematics, f"Sagittal joint angles over the gait cycle ({context.mode}), mean and SD",
+                          result.kinematics, f"Sagittal joint angles over the gait cycle ({angle_source(context)}), mean and SD",
                           reference)
         add("joint_angles.svg", "image/svg+xml", "the same plot as SVG", units="deg")
         figures.append(ReportFigure(folder / "joint_angles.png", "Sagittal joint angles over the gait cycle, mean and SD "

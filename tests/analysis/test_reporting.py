@@ -207,3 +207,13 @@ def test_axes_can_be_given(tmp_path):
     vertical = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(path), "--out", str(out),
                                "--forward-axis", "z"], capture_output=True, text=True, timeout=120)
     assert vertical.returncode == 2 and "cannot be the vertical" in vertical.stderr
+
+
+def test_plot_titles_say_where_the_angles_come_from():
+    import pandas as pd
+
+    from services.analysis.outputs import ReportContext, angle_source
+
+    side_view = ReportContext("phone video", "abc", "axes", angle_sources=pd.DataFrame({"angle": ["left_knee_flexion_deg"]}))
+    assert angle_source(side_view) == "2D keypoints, side view"
+    assert angle_source(ReportContext("TRC file", "abc", "axes")) == "3D"
