@@ -68,7 +68,8 @@ def methods(lowpass: ButterworthLowPass, events_method: str = SupportVelocityEve
         "Kinematics: segments projected on the sagittal plane. Thigh angle: the thigh to the vertical (knee "
         "ahead positive), compared with the reference's hip flexion minus its pelvic tilt; hip flexion (only "
         "with pelvis markers): the thigh to the pelvis, as Plug-in Gait; knee: the shank to the thigh; ankle: "
-        "the heel-toe line to the shank minus 90 degrees, less the line's foot-flat offset (its median angle "
+        "the foot line (ankle to toe, Plug-in Gait's foot axis) to the shank minus 90 degrees, less the line's "
+        "foot-flat offset (its median angle "
         "to the floor in mid-stance, 12-31 % of the cycle, where the feet do not overlap: the plantar line is "
         "level then); each cycle time-normalised to 101 samples between heel strikes of the same foot "
         "(Perry & Burnfield 2010). The trunk line is not the pelvis: no hip angle is measured against it.",

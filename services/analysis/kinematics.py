@@ -10,7 +10,10 @@ segments are projected onto the sagittal plane (spanned by the walking direction
 - hip flexion (only with pelvis markers): thigh angle + pelvic tilt, the thigh to the pelvis as in
   Plug-in Gait. Without pelvis markers it is not computed: the trunk line is not the pelvis.
 - knee flexion: the shank (knee -> ankle) to the thigh, 0 at full extension.
-- foot angle: the heel -> toe line to the walking direction, positive toes up.
+- foot angle: the foot line to the walking direction, positive toes up. The foot line runs from the
+  ankle to the toe, as Plug-in Gait's foot axis runs from the ankle joint centre to the toe marker
+  (Davis et al. 1991); the heel point, which keypoints place on the back of the heel and which
+  moves on the foot as it rolls, does not enter it.
 - ankle dorsiflexion: the foot line to the shank minus 90 degrees, positive with the foot raised
   towards the shank; calibrated by `calibrate_ankles` (the foot-flat offset, below).
 - pelvic tilt (pelvis markers): the PSIS -> ASIS line, positive with the front down; trunk tilt
@@ -71,8 +74,9 @@ def sagittal_angles(positions: dict[str, np.ndarray], forward: np.ndarray, up: n
         angles[f"{side}_knee_flexion_deg"] = _signed_angle(thigh, shank, forward, up)
         heel, toe = positions.get(f"{side}_heel"), positions.get(f"{side}_toe")
         if heel is not None and toe is not None:
-            angles[f"{side}_foot_angle_deg"] = _inclination_deg(toe - heel, forward, up)
-            angles[f"{side}_ankle_dorsiflexion_deg"] = _signed_angle(shank, toe - heel, forward, up) * -1 - 90
+            foot = toe - ankle
+            angles[f"{side}_foot_angle_deg"] = _inclination_deg(foot, forward, up)
+            angles[f"{side}_ankle_dorsiflexion_deg"] = _signed_angle(shank, foot, forward, up) * -1 - 90
     return angles
 
 
@@ -102,8 +106,8 @@ def feet_apart(positions: dict[str, np.ndarray], forward: np.ndarray, up: np.nda
 
 def foot_flat_offsets(angles: dict[str, np.ndarray], events: pd.DataFrame, rate_hz: float,
                       apart: dict[str, np.ndarray]) -> dict[str, float]:
-    """Per side, the foot angle (deg, in `angles`, per frame at `rate_hz`) the keypoints' heel -> toe
-    line reads while the foot is flat on the floor: its median over mid-stance (MID_STANCE_PCT of
+    """Per side, the foot angle (deg, in `angles`, per frame at `rate_hz`) the ankle -> toe line
+    reads while the foot is flat on the floor: its median over mid-stance (MID_STANCE_PCT of
     each cycle between the heel strikes of `events`, Perry & Burnfield 2010) in the frames where the
     feet are apart (`apart`, from `feet_apart`). The plantar line is level
     then, so this is the line's offset from it (the foot-flat calibration of Plug-in Gait's static
@@ -129,7 +133,7 @@ def calibrate_ankles(angles: dict[str, np.ndarray], offsets: dict[str, float]) -
     """The `angles` with each side's ankle dorsiflexion and foot angle corrected by its foot-flat
     offset (`offsets`, from `foot_flat_offsets`): 0 ankle angle with the plantar line at 90 degrees to the shank,
     0 foot angle with it level. Sides without an offset lose their ankle and foot angles (an
-    uncalibrated heel -> toe line is not the foot's plantar line)."""
+    uncalibrated foot line is not the foot's plantar line)."""
     calibrated = dict(angles)
     for side in SIDES:
         for name in (f"{side}_ankle_dorsiflexion_deg", f"{side}_foot_angle_deg"):
@@ -219,7 +223,7 @@ def ankle_calibration_note(offsets: dict[str, float], angles: dict[str, np.ndarr
     which sides' ankles it leaves out for want of mid-stance frames with the feet apart (`angles`:
     before `calibrate_ankles`)."""
     removed = ", ".join(f"{side} {value:+.1f}" for side, value in offsets.items())
-    lines = [f"ankle: the heel-toe line's foot-flat offset removed ({removed} deg)"] if offsets else []
+    lines = [f"ankle: the foot line's foot-flat offset removed ({removed} deg)"] if offsets else []
     missing = [side for side in SIDES if f"{side}_foot_angle_deg" in angles and side not in offsets]
     lines += [f"{side} ankle left out: no mid-stance frame with the feet apart to calibrate the foot line"
               for side in missing]

@@ -178,3 +178,19 @@ def test_cycles_are_time_normalised_between_heel_strikes():
     assert cycles.cycle.tolist() == [1, 2] and cycles.start_s.tolist() == [0.5, 2.7]
     assert list(cycles.columns[:4]) == ["angle", "cycle", "start_s", "stop_s"] and cycles.shape[1] == 4 + CYCLE_SAMPLES
     np.testing.assert_allclose(cycles.iloc[0, 4:].to_numpy(float), curves[0])
+
+
+def test_the_foot_line_runs_from_the_ankle_to_the_toe():
+    """Plug-in Gait's foot axis is ankle joint centre -> toe: a heel point that moves on the foot
+    (a keypoint on the back of the heel as the foot rolls) changes no angle."""
+    frames = 20
+    still = lambda point: np.tile(np.asarray(point, float), (frames, 1))  # noqa: E731
+    heel = still([-0.05, 0.0, 0.03])
+    heel[:, 2] += np.linspace(0.0, 0.04, frames)  # the heel point drifts up by 4 cm
+    positions = {"left_hip": still([0, 0, 0.9]), "left_knee": still([0, 0, 0.5]), "left_ankle": still([0, 0, 0.1]),
+                 "left_heel": heel, "left_toe": still([0.15, 0, 0.0])}
+    angles = sagittal_angles(positions, np.array([1.0, 0, 0]), np.array([0, 0, 1.0]))
+    expected = np.degrees(np.arctan2(0.1, 0.15))  # the ankle->toe line points 33.7 deg below the floor
+    np.testing.assert_allclose(angles["left_foot_angle_deg"], -expected, atol=1e-9)
+    # the shank is vertical: the foot line 33.7 deg below the floor is 33.7 deg of plantarflexion
+    np.testing.assert_allclose(angles["left_ankle_dorsiflexion_deg"], -expected, atol=1e-9)
