@@ -304,6 +304,10 @@ class SupportVelocityEventDetector:
                 and name.split("_")[0] in ("left", "right")]
         surface = support_velocity(np.concatenate([_velocity(p @ forward, sampling_rate_hz) for p in feet]))
         walking = float(np.nanmedian(_velocity(positions["pelvis"] @ forward, sampling_rate_hz))) - surface
+        self.walking_speed_m_s_, self.surface_velocity_m_s_ = walking, surface
+        if not walking >= MIN_WALKING_SPEED_M_S:  # no progression to scale by (or NaN): Zeni's events as they are
+            self.events_ = coarse
+            return self
         reach = int(round(self.search_s * sampling_rate_hz))
         rows = []
         for event in coarse.itertuples():
@@ -319,12 +323,12 @@ class SupportVelocityEventDetector:
                                      falling=False)
             frame, confidence = (crossing, event.confidence) if crossing is not None else (event.frame, 0.5 * event.confidence)
             rows.append((event.side, event.event, frame, confidence))
-        self.walking_speed_m_s_, self.surface_velocity_m_s_ = walking, surface
         self.events_ = _table(rows, sampling_rate_hz)
         return self
 
 
 TOE_OFF_LEAD_S = 0.1
+MIN_WALKING_SPEED_M_S = 0.1
 
 
 def _crossing(signal: np.ndarray, start: int, reach: int, level: float, falling: bool) -> float | None:

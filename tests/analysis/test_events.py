@@ -155,3 +155,20 @@ def test_support_velocity_events_come_after_zenis():
     for kind in ("heel_strike", "toe_off"):
         late = (velocity[velocity.event == kind].time_s.to_numpy() - zeni[zeni.event == kind].time_s.to_numpy())
         assert (late > 0.002).all() and (late < 0.2).all(), (kind, late)
+
+
+def test_support_velocity_without_progression_keeps_zenis_events():
+    """Someone shifting from foot to foot on the spot (no walking speed to scale the thresholds by):
+    Zeni's events are kept as they are, not moved by thresholds of about 0 m/s."""
+    rng = np.random.default_rng(3)
+    t = np.arange(600) / 100.0
+    sway = np.stack([0 * t, 0.02 * np.sin(2 * np.pi * 0.8 * t), 0.01 * np.sin(2 * np.pi * 0.8 * t) ** 2], axis=1)
+    positions = {"pelvis": np.zeros((600, 3))}
+    for side, offset in (("left", 0.0), ("right", np.pi)):
+        shift = np.roll(sway, int(offset * 20), axis=0)
+        for part, base in (("heel", [-0.05, 0.1, 0.05]), ("toe", [0.15, 0.1, 0.02])):
+            positions[f"{side}_{part}"] = np.asarray(base) + shift + rng.normal(0, 0.001, shift.shape)
+    forward = np.array([1.0, 0.0, 0.0])
+    detector = SupportVelocityEventDetector().detect(positions, 100.0, forward)
+    assert detector.walking_speed_m_s_ < 0.1
+    pd.testing.assert_frame_equal(detector.events_, ZeniEventDetector().detect(positions, 100.0, forward).events_)
