@@ -172,3 +172,13 @@ def test_support_velocity_without_progression_keeps_zenis_events():
     detector = SupportVelocityEventDetector().detect(positions, 100.0, forward)
     assert detector.walking_speed_m_s_ < 0.1
     pd.testing.assert_frame_equal(detector.events_, ZeniEventDetector().detect(positions, 100.0, forward).events_)
+
+
+def test_cadence_of_an_uneven_walk_is_steps_per_minute():
+    """Steps of 0.7 s and 1.3 s alternating: 2 steps every 2 s, 60 steps/min (the mean of
+    60 / step time would say 69)."""
+    times = np.cumsum([0.0] + [0.7, 1.3] * 6)
+    events = pd.DataFrame({"side": ["left", "right"] * 6 + ["left"], "event": "heel_strike", "frame": times * 100,
+                           "time_s": times, "confidence": 1.0})
+    cadence = summary(steps_table(events, max_step_s=1.5))["cadence_steps_per_min"]
+    assert cadence["mean"] == pytest.approx(60.0) and cadence["ci95_low"] < 60.0 < cadence["ci95_high"]

@@ -134,7 +134,9 @@ def test_intervals_from_the_step_to_step_spread_and_the_scale():
     assert plain["step_time_s"]["ci95_high"] == pytest.approx(values.mean() + half, rel=1e-5)
     assert not plain["step_time_s"]["few"]
     cadence = plain["cadence_steps_per_min"]
-    assert cadence["mean"] == pytest.approx(np.mean(60 / values)) and cadence["sd"] == pytest.approx(np.std(60 / values, ddof=1))
+    # steps per minute: 60 / the mean step time; the spread is that of the per-step values
+    assert cadence["mean"] == pytest.approx(60 / values.mean()) and cadence["sd"] == pytest.approx(np.std(60 / values, ddof=1))
+    assert cadence["ci95_low"] == pytest.approx(60 / (values.mean() + half), rel=1e-5)
     assert cadence["ci95_low"] < cadence["mean"] < cadence["ci95_high"]
     scaled = summary(steps, length_scale_uncertainty=0.1)
     assert scaled["step_time_s"]["ci95_high"] == plain["step_time_s"]["ci95_high"]  # times carry no scale
