@@ -155,10 +155,15 @@ def _bouts(filtered: dict[str, np.ndarray], rate: float, up: np.ndarray, planar:
         notes.append("no straight walking bout of 2 s or more: the whole recording is analysed, turns or "
                      "standing included")
         return [(0, frames)]
-    left_out = 1 - sum(stop - start for start, stop in bouts) / frames
+    seen = np.isfinite(filtered["pelvis"]).all(axis=1)  # frames with the walker (in view, markers present)
+    inside = np.zeros(frames, dtype=bool)
+    for start, stop in bouts:
+        inside[start:stop] = True
+    left_out = 1 - (inside & seen).sum() / max(1, seen.sum())
     if left_out > 0.05:
         notes.append(f"{len(bouts)} straight walking bout{'s' if len(bouts) > 1 else ''} analysed; "
-                     f"{100 * left_out:.0f} % of the recording (turns, standing, starting and stopping) left out")
+                     f"{100 * left_out:.0f} % of the frames with the walker (turns, standing, starting and stopping) "
+                     "left out")
     return bouts
 
 

@@ -31,7 +31,7 @@ from services.analysis.spatiotemporal import MIN_CONFIDENCE
 from services.analysis.trajectories import Trajectories
 
 STAGE = "analysis"
-STAGE_VERSION = "23"
+STAGE_VERSION = "24"
 BACKEND = "butterworth-zero-phase"
 FOOT_JOINTS_2D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_big_toe", "right_big_toe")
 FOOT_JOINTS_3D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_toe", "right_toe")
