@@ -27,6 +27,25 @@ JOINTS_2D = ("pelvis", "left_hip", "right_hip", "left_knee", "right_knee", "left
 RENAMED = {"left_big_toe": "left_toe", "right_big_toe": "right_toe", "neck": "thorax"}
 
 
+LEG_POINTS_2D = ("knee", "ankle", "heel", "big_toe")
+
+
+NEAR_SCORE_MARGIN = 0.05
+
+
+def near_side(keypoints2d: np.ndarray) -> str | None:
+    """The side nearer the camera in a side view: the one whose knee, ankle, heel and toe the 2D
+    detector is surer of (the far leg is partly hidden behind the near one), by at least
+    NEAR_SCORE_MARGIN in mean score; None when the scores do not tell (equal, COCO-17, absent)."""
+    if keypoints2d.ndim != 3 or keypoints2d.shape[1] != len(HALPE_26):
+        return None
+    scores = {side: np.nanmean(keypoints2d[:, [HALPE_26.index(f"{side}_{p}") for p in LEG_POINTS_2D], 2])
+              for side in ("left", "right")}
+    if not all(np.isfinite(v) for v in scores.values()) or abs(scores["left"] - scores["right"]) < NEAR_SCORE_MARGIN:
+        return None
+    return max(scores, key=scores.get)
+
+
 def leg_length(positions: dict[str, np.ndarray]) -> float:
     """Median over frames and sides of hip-knee plus knee-ankle, in the data's unit."""
     lengths = []
@@ -86,4 +105,5 @@ def trajectories_2d(keypoints: np.ndarray, rate_hz: float, source: str, height_m
         uncertainty, length_unit = PROPORTION_UNCERTAINTY, "m"
     notes = {"mode": "2D: the image is the sagittal plane; no depth, no step width", "lengths": unit}
     return Trajectories(positions, rate_hz, np.array([0.0, 1.0, 0.0]), source, notes,
-                        length_uncertainty=uncertainty, planar=True, length_unit=length_unit)
+                        length_uncertainty=uncertainty, planar=True, length_unit=length_unit,
+                        near_side=near_side(keypoints))

@@ -112,6 +112,7 @@ def analyse_recording(path: Path, options: AnalyzeOptions, record: str,
         source=trajectories.source, record=record,
         axes=f"as in the file, up = {trajectories.up.tolist()}; lengths in {lengths}",
         provenance=[f"Input: {trajectories.source}; " + "; ".join(f"{k}: {v}" for k, v in trajectories.notes.items())],
-        age_years=options.age_years, sex=options.sex, mode="2D" if trajectories.planar else "3D")
+        age_years=options.age_years, sex=options.sex, mode="2D" if trajectories.planar else "3D",
+        near_side=trajectories.near_side)
     files, summary = write_outputs(out, result, trajectories, lowpass, context)
     return result, files, summary

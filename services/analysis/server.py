@@ -23,7 +23,7 @@ from services.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, Butter
 from services.analysis.gait_analysis import GaitAnalysis, analyse
 from services.analysis.kinematics import angle_source_evidence, bout_angles, cycles_table, kinematics_table
 from services.analysis.outputs import XLSX, ReportContext, write_outputs
-from services.analysis.planar import trajectories_2d
+from services.analysis.planar import near_side, trajectories_2d
 from services.analysis.plots import plot_trajectories
 from services.analysis.recording import AnalyzeOptions, analyse_recording
 from services.analysis.report import ReportFigure
@@ -31,7 +31,7 @@ from services.analysis.spatiotemporal import MIN_CONFIDENCE
 from services.analysis.trajectories import Trajectories
 
 STAGE = "analysis"
-STAGE_VERSION = "24"
+STAGE_VERSION = "25"
 BACKEND = "butterworth-zero-phase"
 FOOT_JOINTS_2D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_big_toe", "right_big_toe")
 FOOT_JOINTS_3D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_toe", "right_toe")
@@ -78,20 +78,6 @@ def is_side_view(forward: np.ndarray | None) -> bool:
     """Walking across the image: the walking direction within 60 degrees of the image plane (z is
     the camera's line of sight), where the image is close to the sagittal plane."""
     return forward is not None and abs(float(forward[2])) < 0.5
-
-
-LEG_POINTS_2D = ("knee", "ankle", "heel", "big_toe")
-
-
-def near_side(keypoints2d: np.ndarray) -> str | None:
-    """The side nearer the camera in a side view: the one whose knee, ankle, heel and toe the 2D
-    detector is surer of (the far leg is partly hidden behind the near one); None for COCO-17 or
-    without scores."""
-    if keypoints2d.shape[1] != len(HALPE_26):
-        return None
-    scores = {side: np.nanmean(keypoints2d[:, [HALPE_26.index(f"{side}_{p}") for p in LEG_POINTS_2D], 2])
-              for side in ("left", "right")}
-    return max(scores, key=scores.get) if all(np.isfinite(v) for v in scores.values()) else None
 
 
 def image_plane_angles(gait: GaitAnalysis, keypoints2d: np.ndarray, lowpass: ButterworthLowPass,

@@ -33,6 +33,7 @@ class Trajectories:
     planar: bool = False              # 2D mode: the image plane only, no depth (no step width)
     length_unit: str = "m"            # "m", or "leg" when lengths are relative to the leg (2D without scale)
     confidence: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (frames,) keypoint confidence 0-1
+    near_side: str | None = None      # a side view's leg nearer the camera, where the keypoints' scores tell
 
     def __post_init__(self) -> None:
         if not sides_present(self.positions):
