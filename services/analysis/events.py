@@ -14,7 +14,7 @@ from scipy.signal import find_peaks
 
 from gait.errors import InvalidInput
 from services.analysis.trajectories import sides_present
-from services.analysis.treadmill import support_velocity
+from services.analysis.treadmill import surface_velocity
 
 EVENT_COLUMNS = ["side", "event", "frame", "time_s", "confidence"]
 
@@ -300,20 +300,19 @@ class SupportVelocityEventDetector:
                up: np.ndarray | None = None) -> SupportVelocityEventDetector:
         forward = np.asarray(forward, float) / np.linalg.norm(forward)
         coarse = ZeniEventDetector().detect(positions, sampling_rate_hz, forward).events_
-        feet = [p for name, p in positions.items() if name.endswith(("_heel", "_toe", "_ankle"))
-                and name.split("_")[0] in ("left", "right")]
-        surface = support_velocity(np.concatenate([_velocity(p @ forward, sampling_rate_hz) for p in feet]))
+        surface = surface_velocity(positions, forward, sampling_rate_hz)
         walking = float(np.nanmedian(_velocity(positions["pelvis"] @ forward, sampling_rate_hz))) - surface
         self.walking_speed_m_s_, self.surface_velocity_m_s_ = walking, surface
         if not walking >= MIN_WALKING_SPEED_M_S:  # no progression to scale by (or NaN): Zeni's events as they are
             self.events_ = coarse
             return self
         reach = int(round(self.search_s * sampling_rate_hz))
+        velocities = {(side, part): _velocity(_foot(positions, side, part) @ forward, sampling_rate_hz) - surface
+                      for side in set(coarse.side) for part in ("heel", "toe")}
         rows = []
         for event in coarse.itertuples():
             strike = event.event == "heel_strike"
-            point = _foot(positions, event.side, "heel" if strike else "toe") @ forward
-            velocity = _velocity(point, sampling_rate_hz) - surface
+            velocity = velocities[(event.side, "heel" if strike else "toe")]
             if strike:
                 crossing = _crossing(velocity, int(event.frame), reach, self.strike_fraction * walking, falling=True)
             else:

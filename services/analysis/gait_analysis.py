@@ -168,13 +168,11 @@ def _bouts(filtered: dict[str, np.ndarray], rate: float, up: np.ndarray, planar:
 
 
 def _treadmill_note(part: dict[str, np.ndarray], rate: float, forward: np.ndarray, bout: int) -> list[str]:
-    feet = [p for name, p in part.items() if name.endswith(("_heel", "_toe"))] or \
-        [p for name, p in part.items() if name.endswith("_ankle")]
-    treadmill = TreadmillDetector().detect(feet, part["pelvis"], rate, forward)
+    treadmill = TreadmillDetector().detect(part, rate, forward)
     if not treadmill.on_treadmill_:
         return []
     return [f"bout {bout}: on a treadmill (the stance foot moves backwards at {treadmill.belt_speed_m_s_:.2f} m/s while "
-            "the pelvis stays in place): events are taken relative to the pelvis, lengths between the feet"]
+            "the pelvis stays in place): events are taken relative to the belt, lengths between the feet"]
 
 
 def _keypoint_confidence(confidence: dict[str, np.ndarray], events: pd.DataFrame, reach: int = 2) -> np.ndarray:

@@ -15,6 +15,17 @@ import numpy as np
 MODE_BIN_M_S = 0.05
 
 
+def surface_velocity(positions: dict[str, np.ndarray], forward: np.ndarray, sampling_rate_hz: float) -> float:
+    """The support surface's forward velocity (m/s) under the feet of `positions` (name ->
+    (frames, 3)): the mode of the heels', toes' and ankles' forward velocities along the unit
+    vector `forward`, sampled at `sampling_rate_hz`."""
+    feet = [p for name, p in positions.items() if name.endswith(("_heel", "_toe", "_ankle"))
+            and name.split("_")[0] in ("left", "right")]
+    if not feet:
+        return float("nan")
+    return support_velocity(np.concatenate([np.gradient(p @ forward) * sampling_rate_hz for p in feet]))
+
+
 def support_velocity(forward_velocities_m_s: np.ndarray) -> float:
     """Mode of the feet's forward velocities (histogram with MODE_BIN_M_S bins, refined by the
     median of the samples within two bins of it)."""
@@ -46,12 +57,11 @@ class TreadmillDetector:
     min_belt_speed_m_s: float = 0.2
     max_progression_m_s: float = 0.2
 
-    def detect(self, feet: list[np.ndarray], pelvis: np.ndarray, sampling_rate_hz: float,
-               forward: np.ndarray) -> TreadmillDetector:
+    def detect(self, positions: dict[str, np.ndarray], sampling_rate_hz: float, forward: np.ndarray) -> TreadmillDetector:
+        """`positions`: the bout's named trajectories (feet and `pelvis`), ground-fixed."""
         forward = np.asarray(forward, float) / np.linalg.norm(forward)
-        velocities = np.concatenate([np.gradient(point @ forward) * sampling_rate_hz for point in feet])
-        surface = support_velocity(velocities)
-        progression = pelvis @ forward
+        surface = surface_velocity(positions, forward, sampling_rate_hz)
+        progression = positions["pelvis"] @ forward
         finite = np.flatnonzero(np.isfinite(progression))
         pelvis_speed = (abs(progression[finite[-1]] - progression[finite[0]]) * sampling_rate_hz
                         / max(1, finite[-1] - finite[0])) if finite.size > 1 else float("nan")

@@ -68,11 +68,11 @@ def test_treadmill_is_told_from_overground():
     forward = np.array([1.0, 0.0, 0.0])
     belt = np.column_stack([0.3 - 0.9 * (t % 1.0), np.zeros(frames), np.zeros(frames)])  # stance at -0.9 m/s, reset
     in_place = np.zeros((frames, 3))
-    on_belt = TreadmillDetector().detect([belt], in_place, rate, forward)
+    on_belt = TreadmillDetector().detect({"left_heel": belt, "pelvis": in_place}, rate, forward)
     assert on_belt.on_treadmill_ and on_belt.belt_speed_m_s_ == pytest.approx(0.9, abs=0.05)
     still_foot = np.zeros((frames, 3))
     progressing = np.column_stack([1.2 * t, np.zeros(frames), np.zeros(frames)])
-    assert not TreadmillDetector().detect([still_foot], progressing, rate, forward).on_treadmill_
+    assert not TreadmillDetector().detect({"left_heel": still_foot, "pelvis": progressing}, rate, forward).on_treadmill_
 
 
 def test_demo_annotation_is_complete_and_consistent():
