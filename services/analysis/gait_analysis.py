@@ -90,9 +90,11 @@ class GaitAnalysis:
     bouts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BOUT_COLUMNS))
     angles: dict[str, np.ndarray] = field(default_factory=dict)  # per frame, NaN outside the bouts
     cycles: pd.DataFrame = field(default_factory=pd.DataFrame)  # every cycle of every angle (see cycles_table)
+    angle_notes: list[str] = field(default_factory=list)  # what the angles' calibration did (reported with warnings)
 
 
 BOUT_COLUMNS = ["bout", "start_s", "stop_s", "forward_x", "forward_y", "forward_z"]
+FEET_AVERAGE_S = 1.0  # without a pelvis, the feet's mid-point averaged over about a stride stands in
 
 
 def pelvis_estimate(positions: dict[str, np.ndarray], rate_hz: float) -> tuple[np.ndarray, str | None]:
@@ -119,9 +121,6 @@ def pelvis_estimate(positions: dict[str, np.ndarray], rate_hz: float) -> tuple[n
     smooth[~np.isfinite(middle).all(axis=1)] = np.nan
     return smooth, (f"no pelvis or hip markers: the feet's mid-point averaged over {FEET_AVERAGE_S:g} s stands in "
                     "for the pelvis")
-
-
-FEET_AVERAGE_S = 1.0
 
 
 def gap_warnings(positions: dict[str, np.ndarray], rate_hz: float, bridged_s: float) -> list[str]:
@@ -254,14 +253,21 @@ def analyse(trajectories: Trajectories, lowpass: ButterworthLowPass, events_meth
     parameters = summary(steps_all, length_scale_uncertainty=trajectories.length_uncertainty)
     if len(steps_all) < MIN_STEPS:
         notes.append(f"only {len(steps_all)} complete steps: too few for reliable means")
-    confident = events_table[events_table.confidence >= MIN_CONFIDENCE]
     bouts = pd.DataFrame(bout_rows, columns=BOUT_COLUMNS)
-    angles, angle_notes = bout_angles(filtered, bouts, up, confident, rate) if bout_rows else ({}, [])
-    notes.extend(angle_notes)
-    kinematics = kinematics_table(angles, confident, rate)
+    angles, kinematics, cycles, angle_notes = cycle_kinematics(filtered, bouts, up, events_table, rate)
     return GaitAnalysis(filtered, forward_of_longest, events_table, steps_all, parameters, kinematics,
-                        symmetry(steps_all), notes, f"{detector.name} ({reason})",
-                        bouts, angles, cycles_table(angles, confident, rate))
+                        symmetry(steps_all), notes, f"{detector.name} ({reason})", bouts, angles, cycles, angle_notes)
+
+
+def cycle_kinematics(positions: dict[str, np.ndarray], bouts: pd.DataFrame, up: np.ndarray, events: pd.DataFrame,
+                     rate_hz: float) -> tuple[dict[str, np.ndarray], pd.DataFrame, pd.DataFrame, list[str]]:
+    """The sagittal angles of `positions` over the `bouts` (kinematics.bout_angles), and their mean
+    curves and every cycle between the heel strikes of `events` confident enough to delimit steps;
+    with the calibration's notes. The one place both the 3D analysis and a side view's 2D angles
+    (the analysis service) go through."""
+    confident = events[events.confidence >= MIN_CONFIDENCE]
+    angles, notes = bout_angles(positions, bouts, up, confident, rate_hz) if len(bouts) else ({}, [])
+    return angles, kinematics_table(angles, confident, rate_hz), cycles_table(angles, confident, rate_hz), notes
 
 
 def range_of_motion(kinematics: pd.DataFrame) -> dict[str, float]:

@@ -109,7 +109,7 @@ def write_outputs(folder: Path, result: GaitAnalysis, trajectories: Trajectories
     """Write every output into `folder`; returns what was written and the analysis.json summary."""
     rate = trajectories.sampling_rate_hz
     files: list[OutputFile] = []
-    notes = list(result.warnings)
+    notes = [*result.warnings, *result.angle_notes]
     speed = result.parameters.get("speed_m_s", {}).get("mean")
     try:
         normal_ranges = spatiotemporal_ranges(speed, context.age_years, context.sex)

@@ -20,14 +20,13 @@ from gait.store import ObjectStore, open_store
 from gait.tables import keypoint_table, write_workbook
 from gait.v1 import stages_pb2, stages_pb2_grpc
 from services.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass, finite_runs
-from services.analysis.gait_analysis import GaitAnalysis, analyse
-from services.analysis.kinematics import angle_source_evidence, bout_angles, cycles_table, kinematics_table
+from services.analysis.gait_analysis import GaitAnalysis, analyse, cycle_kinematics
+from services.analysis.kinematics import angle_source_evidence
 from services.analysis.outputs import XLSX, ReportContext, write_outputs
 from services.analysis.planar import near_side, trajectories_2d
 from services.analysis.plots import plot_trajectories
 from services.analysis.recording import AnalyzeOptions, analyse_recording
 from services.analysis.report import ReportFigure
-from services.analysis.spatiotemporal import MIN_CONFIDENCE
 from services.analysis.trajectories import Trajectories
 
 STAGE = "analysis"
@@ -81,20 +80,17 @@ def is_side_view(forward: np.ndarray | None) -> bool:
 
 
 def image_plane_angles(gait: GaitAnalysis, keypoints2d: np.ndarray, lowpass: ButterworthLowPass,
-                       fps: float) -> tuple[GaitAnalysis, pd.DataFrame, list[str]]:
+                       fps: float) -> tuple[GaitAnalysis, pd.DataFrame]:
     """Side view: the sagittal angles from the 2D keypoints (the image is the sagittal plane; the
     monocular 3D adds its depth errors to a plane the camera sees directly), over the 3D analysis's
-    bouts and events. Returns the analysis with those angles, the evidence table comparing them
-    with the 3D ones (`angle_source_evidence`) and the calibration's notes."""
+    bouts and events. Returns the analysis with those angles (and their calibration's notes) and
+    the evidence table comparing them with the 3D ones (`angle_source_evidence`)."""
     planar = trajectories_2d(keypoints2d, fps, "2D keypoints")
     filtered = {name: lowpass.filter(p, fps) for name, p in planar.positions.items()}
     bouts = gait.bouts.assign(forward_x=np.sign(gait.bouts.forward_x), forward_y=0.0, forward_z=0.0)
-    confident = gait.events[gait.events.confidence >= MIN_CONFIDENCE]
-    angles, notes = bout_angles(filtered, bouts, planar.up, confident, fps)
-    kinematics = kinematics_table(angles, confident, fps)
+    angles, kinematics, cycles, notes = cycle_kinematics(filtered, bouts, planar.up, gait.events, fps)
     evidence = angle_source_evidence(kinematics, gait.kinematics)
-    chosen = replace(gait, angles=angles, kinematics=kinematics, cycles=cycles_table(angles, confident, fps))
-    return chosen, evidence, notes
+    return replace(gait, angles=angles, kinematics=kinematics, cycles=cycles, angle_notes=notes), evidence
 
 
 def keypoint_trajectories(h36m: np.ndarray, feet3d: np.ndarray, fps: float,
@@ -173,9 +169,8 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
         evidence, near = None, None
         if is_side_view(gait.forward) and len(gait.bouts):
             keypoints2d = pose2d.read_npy("keypoints2d.npy")
-            gait, evidence, notes = image_plane_angles(gait, keypoints2d, lowpass, fps)
+            gait, evidence = image_plane_angles(gait, keypoints2d, lowpass, fps)
             near = near_side(keypoints2d)
-            gait.warnings[:] = [w for w in gait.warnings if not w.startswith("ankle:")] + notes
         time_s = np.arange(len(raw2d)) / fps
         axes_3d = lift3d.file_meta("X3D.npy").get("axes", {})
         axes_2d = {"x": "right in the image (px)", "y": "down in the image (px)"}
