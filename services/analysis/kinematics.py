@@ -24,10 +24,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from services.analysis.trajectories import SIDES
+
 CYCLE_SAMPLES = 101  # 0..100 % of the gait cycle
 MID_STANCE_PCT = (12, 31)  # Perry & Burnfield 2010: mid-stance, the foot flat on the floor
 FEET_APART_FOOT_LENGTHS = 0.5  # nearer than this in the sagittal plane, the feet overlap in a side view
-SIDES = ("left", "right")
 
 
 def _signed_angle(reference: np.ndarray, segment: np.ndarray, forward: np.ndarray, up: np.ndarray) -> np.ndarray:

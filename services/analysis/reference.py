@@ -28,10 +28,9 @@ KINEMATIC_NAMES = {
     "ankle_dorsiflexion_deg": "Ankle Dorsi/Plantarflexion",
     "pelvis_tilt_deg": "Pelvic Ant/Posterior Tilt",
 }
-# segment angles keypoints can measure -> (reference joint angle, reference segment angle it is relative to)
+# segment angles keypoints can measure -> (the reference joint angle it stands in for, the reference
+# segment angle that joint angle is relative to); it scores only where that joint angle is absent
 CONVERTED_NAMES = {"thigh_angle_deg": ("hip_flexion_deg", "pelvis_tilt_deg")}
-# a segment angle scores only where the joint angle it stands in for is absent (no double counting)
-STANDS_IN_FOR = {"thigh_angle_deg": "hip_flexion_deg"}
 KINEMATICS_SOURCE = ("Schwartz, Rozumalski & Trost 2008, J Biomech 41:1639-1650: typically developing children "
                      "(4-17 years), free walking speed, Plug-in Gait marker model")
 CHILDREN_NOTE = ("The normal curves are children's (no adult sagittal curves with a clear licence are "
@@ -98,7 +97,7 @@ def gait_variable_scores(kinematics: pd.DataFrame, reference: pd.DataFrame) -> d
     for angle in (*KINEMATIC_NAMES, *CONVERTED_NAMES):
         for name in (f"left_{angle}", f"right_{angle}", angle):  # pelvic tilt is one curve, not sided
             column = f"{name}_mean"
-            joint = STANDS_IN_FOR.get(angle)
+            joint = CONVERTED_NAMES.get(angle, (None,))[0]
             if joint is not None and f"{name.replace(angle, joint)}_mean" in kinematics:
                 continue
             if column in kinematics and f"{angle}_mean" in reference:
