@@ -20,26 +20,12 @@ from services.analysis.filtering import ButterworthLowPass
 from services.analysis.gait_analysis import analyse
 from services.analysis.synthetic_gait import SyntheticWalker
 from services.analysis.trajectories import Trajectories
+from services.analysis.validation.runner import synthetic_reference
+from services.analysis.validation.scoring import score_events
 
+TOLERANCE_S = 0.25  # wider than gait validate's 0.1 s: the model's methods are up to 0.1 s off by design
 UP = np.array([0.0, 0.0, 1.0])
 DURATION_S = 20.0
-
-
-def event_errors(found: np.ndarray, truth: np.ndarray, tolerance_s: float = 0.25) -> tuple[list[float], int, int]:
-    """Signed errors of matched events, and the numbers missed and extra. True events within 0.5 s
-    of either end are left out (a peak at the edge cannot be seen), and so are found events
-    within 0.5 s + `tolerance_s` of an end that match none."""
-    truth = truth[(truth > 0.5) & (truth < DURATION_S - 0.5)]
-    errors, used = [], set()
-    for t in truth:
-        if found.size:
-            i = int(np.argmin(np.abs(found - t)))
-            if abs(found[i] - t) <= tolerance_s and i not in used:
-                errors.append(found[i] - t)
-                used.add(i)
-    inner = (found > 0.5 + tolerance_s) & (found < DURATION_S - 0.5 - tolerance_s)
-    extra = sum(1 for i in np.flatnonzero(inner) if i not in used)
-    return errors, len(truth) - len(errors), extra
 
 
 def accuracy(method: str, rate_hz: float, noise_m: float, relative: bool, seed: int = 0) -> dict:
@@ -53,17 +39,10 @@ def accuracy(method: str, rate_hz: float, noise_m: float, relative: bool, seed: 
         result = analyse(trajectories, ButterworthLowPass(), method)
     except InvalidInput:
         return {}
-    events = result.events
     figures = {}
-    for kind, truth in (("heel_strike", trial.heel_strikes_s), ("toe_off", trial.toe_offs_s)):
-        errors, missed, extra = [], 0, 0
-        for side in ("left", "right"):
-            found = events[(events.side == side) & (events.event == kind)].time_s.to_numpy()
-            e, m, x = event_errors(found, truth[side])
-            errors += e
-            missed += m
-            extra += x
-        figures[kind] = (1000 * float(np.mean(np.abs(errors))), 1000 * float(np.mean(errors)), missed, extra)
+    for kind in ("heel_strike", "toe_off"):
+        score = score_events(result.events, synthetic_reference(trial), kind, (0.5, DURATION_S - 0.5), TOLERANCE_S)
+        figures[kind] = (score.mae_ms, score.bias_ms, score.missed, score.extra)
     cadence = result.parameters.get("cadence_steps_per_min", {}).get("mean", float("nan"))
     figures["cadence_error"] = cadence - walker.cadence_steps_per_min
     return figures

@@ -41,6 +41,14 @@ def test_a_detection_of_a_hidden_event_is_neither_scored_nor_extra():
     assert (score.matched, score.missed, score.extra, score.reference) == (1, 0, 0, 1)
 
 
+def test_a_detection_of_an_event_outside_the_span_is_not_extra():
+    """The synthetic walker's events within 0.5 s of the ends are not scored: finding one is no error."""
+    reference = pd.DataFrame({"side": ["left"] * 3, "event": ["heel_strike"] * 3, "time_s": [0.3, 1.0, 2.0]})
+    found = pd.DataFrame({"side": ["left"] * 3, "event": ["heel_strike"] * 3, "time_s": [0.32, 1.0, 2.0]})
+    score = score_events(found, reference, "heel_strike", (0.5, 2.0), tolerance_s=0.25)
+    assert (score.matched, score.missed, score.extra) == (2, 0, 0)
+
+
 def test_cadence_ignores_pauses_and_counts_alternating_steps():
     events = pd.DataFrame({"side": ["left", "right", "left", "right"], "event": ["heel_strike"] * 4,
                            "time_s": [0.0, 0.5, 1.0, 4.0]})

@@ -33,7 +33,7 @@ class Recording:
     name: str
     description: str
     reference: str
-    load: Callable[[], tuple[Trajectories, pd.DataFrame]]
+    load: Callable[[], tuple[Trajectories, pd.DataFrame]] | None = None  # None: made in memory, not read
     span_s: Callable[[pd.DataFrame], tuple[float, float]] = lambda reference: (
         float(reference.time_s.min()), float(reference.time_s.max()))  # the not-visible events widen it
 

@@ -10,16 +10,11 @@ import pandas as pd
 from gait.errors import InvalidInput
 from services.analysis.filtering import ButterworthLowPass
 from services.analysis.gait_analysis import DETECTORS, EVENT_METHODS, GaitAnalysis, analyse, choose_event_detector
-from services.analysis.synthetic_gait import SyntheticWalker
+from services.analysis.synthetic_gait import SyntheticTrial, SyntheticWalker
 from services.analysis.trajectories import Trajectories
 from services.analysis.validation.corpus import (MARKER_RECORDINGS, REFERENCE_COLUMNS, Recording, annotation_events,
                                                  demo_annotation)
 from services.analysis.validation.scoring import TOLERANCE_S, EventScore, cadence_steps_per_min, score_events
-
-ROW_COLUMNS = ["recording", "kind", "method", "hs_mae_ms", "hs_bias_ms", "hs_matched", "hs_missed", "hs_extra",
-               "to_mae_ms", "to_bias_ms", "to_matched", "to_missed", "to_extra", "cadence_error_steps_per_min",
-               "step_time_error_ms", "reference_in_bouts_pct", "chosen_by_auto"]
-
 
 @dataclass(frozen=True)
 class Case:
@@ -63,15 +58,18 @@ def _figures(prefix: str, score: EventScore) -> dict:
 
 def score_case(case: Case, methods: tuple[str, ...] = EVENT_METHODS) -> list[dict]:
     """One row per method that can run on the case (a method that refuses the data is skipped)."""
-    rows = []
     detector, _ = choose_event_detector(case.trajectories, "auto")
     chosen = next(name for name, kind in DETECTORS.items() if isinstance(detector, kind))
+    results: dict[str, GaitAnalysis] = {}
+    rows = []
     for method in methods:
-        try:
-            result = analyse(case.trajectories, ButterworthLowPass(), method)
-        except InvalidInput:
-            continue
-        rows.append(score_result(case, method, result, chosen if method == "auto" else ""))
+        key = chosen if method == "auto" else method  # auto runs the chosen method: analysed once for both rows
+        if key not in results:
+            try:
+                results[key] = analyse(case.trajectories, ButterworthLowPass(), key)
+            except InvalidInput:
+                continue
+        rows.append(score_result(case, method, results[key], chosen if method == "auto" else ""))
     return rows
 
 
@@ -90,14 +88,20 @@ def synthetic_cases() -> list[Case]:
         origin = trial.positions["pelvis"] if relative else 0.0
         noisy = {joint: p - origin + rng.normal(0, noise, p.shape) for joint, p in trial.positions.items()}
         trajectories = Trajectories(noisy, rate, np.array([0.0, 0.0, 1.0]), "synthetic", root_relative=relative)
-        rows = [(side, event, t) for event, table in (("heel_strike", trial.heel_strikes_s), ("toe_off", trial.toe_offs_s))
-                for side, times in table.items() for t in times]
-        reference = pd.DataFrame(rows, columns=REFERENCE_COLUMNS).sort_values("time_s", ignore_index=True)
         recording = Recording(name, f"our synthetic walker, {rate:g} Hz, {noise * 1000:g} mm noise", "the model's own events",
-                              lambda: (trajectories, reference),
-                              span_s=lambda reference: (0.5, SYNTHETIC_DURATION_S - 0.5))
-        cases.append(Case(recording, trajectories, reference, "synthetic"))
+                              span_s=lambda reference: SYNTHETIC_SPAN_S)
+        cases.append(Case(recording, trajectories, synthetic_reference(trial), "synthetic"))
     return cases
+
+
+SYNTHETIC_SPAN_S = (0.5, SYNTHETIC_DURATION_S - 0.5)  # an event at the very edge cannot be seen
+
+
+def synthetic_reference(trial: SyntheticTrial) -> pd.DataFrame:
+    """The synthetic walker's own events as a reference table (side, event, time_s)."""
+    rows = [(side, event, t) for event, table in (("heel_strike", trial.heel_strikes_s), ("toe_off", trial.toe_offs_s))
+            for side, times in table.items() for t in times]
+    return pd.DataFrame(rows, columns=REFERENCE_COLUMNS).sort_values("time_s", ignore_index=True)
 
 
 def marker_cases() -> list[Case]:
@@ -124,8 +128,7 @@ def demo_case_from(h36m: np.ndarray, feet3d: np.ndarray, confidence3d: np.ndarra
     trajectories = keypoint_trajectories(h36m, feet3d, float(annotation["clip"]["fps"]), confidence3d)
     reference = annotation_events(annotation)
     recording = Recording("demo-clip", "the demo clip (Sports2D demo.mp4, 30 fps, side view), the pipeline's 3D keypoints",
-                          "our frame-by-frame annotation (services/analysis/validation/demo_annotation.json)",
-                          lambda: (trajectories, reference))
+                          "our frame-by-frame annotation (services/analysis/validation/demo_annotation.json)")
     return Case(recording, trajectories, reference, "video")
 
 

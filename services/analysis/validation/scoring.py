@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 TOLERANCE_S = 0.1  # a detected event further than this from every reference event matches none
-EVENTS = ("heel_strike", "toe_off")
 MAX_STEP_S = 1.5  # as the steps table: a longer interval is a pause, not a step
 
 
@@ -58,21 +57,21 @@ def match(found_s: np.ndarray, reference_s: np.ndarray, tolerance_s: float = TOL
 def score_events(found: pd.DataFrame, reference: pd.DataFrame, event: str, span_s: tuple[float, float],
                  tolerance_s: float = TOLERANCE_S) -> EventScore:
     """Score one kind of event over both sides. `found` and `reference` have columns side, event,
-    time_s; a reference with a boolean column `visible` marks events the annotator knows happened
-    but could not time (a foot hidden): a detection matching one is neither scored nor extra.
-    Reference events outside `span_s` are not scored, and detected events count as extra only
-    inside the span widened by the tolerance (outside it the reference says nothing)."""
+    time_s. Scored are the reference events inside `span_s`, except those a boolean column
+    `visible` marks as seen to happen but not timed (a foot hidden). A detection that matches an
+    unscored reference event is neither scored nor extra; the others count as extra only inside
+    the span widened by the tolerance (outside it the reference says nothing)."""
     errors, missed, extra, total = [], 0, 0, 0
     low, high = span_s
     visible = reference["visible"] if "visible" in reference else pd.Series(True, index=reference.index)
     for side in ("left", "right"):
-        mine = (reference.side == side) & (reference.event == event)
-        truth = reference[mine & visible].time_s.to_numpy(float)
-        truth = truth[(truth >= low) & (truth <= high)]
+        mine = reference[(reference.side == side) & (reference.event == event)]
+        scored = (visible[mine.index] & mine.time_s.between(low, high)).to_numpy()
+        truth = mine.time_s.to_numpy(float)[scored]
         detected = found[(found.side == side) & (found.event == event)].time_s.to_numpy(float)
         detected = detected[(detected >= low - tolerance_s) & (detected <= high + tolerance_s)]
-        hidden, _ = match(detected, reference[mine & ~visible].time_s.to_numpy(float), tolerance_s)
-        detected = np.delete(detected, hidden)
+        unscored, _ = match(detected, mine.time_s.to_numpy(float)[~scored], tolerance_s)
+        detected = np.delete(detected, unscored)
         i, j = match(detected, truth, tolerance_s)
         errors.extend(detected[i] - truth[j])
         missed += truth.size - j.size
