@@ -60,23 +60,23 @@ def foot_trajectories_3d(h36m: np.ndarray, feet: np.ndarray) -> np.ndarray:
 BODY_JOINTS_3D = ("pelvis", "left_hip", "right_hip", "left_knee", "right_knee", "thorax")
 
 
+def is_side_view(forward: np.ndarray | None) -> bool:
+    """Walking across the image: the walking direction within 60 degrees of the image plane (z is
+    the camera's line of sight), where the image is close to the sagittal plane."""
+    return forward is not None and abs(float(forward[2])) < 0.5
+
+
 def camera_view_warnings(forward: np.ndarray | None) -> list[str]:
     """What the camera's viewpoint does to the numbers (z is the camera's line of sight)."""
     if forward is None:
         return []
-    if abs(float(forward[2])) < 0.5:
+    if is_side_view(forward):
         return ["side view: step width lies along the camera's line of sight, where a single camera "
                 "judges depth poorly; read it as approximate",
                 "side view: the leg farther from the camera is often hidden behind the other; its angles "
                 "are less reliable"]
     return ["walking towards or away from the camera: step lengths lie along the line of sight, where a "
             "single camera judges depth poorly; read them as approximate"]
-
-
-def is_side_view(forward: np.ndarray | None) -> bool:
-    """Walking across the image: the walking direction within 60 degrees of the image plane (z is
-    the camera's line of sight), where the image is close to the sagittal plane."""
-    return forward is not None and abs(float(forward[2])) < 0.5
 
 
 def image_plane_angles(gait: GaitAnalysis, keypoints2d: np.ndarray, lowpass: ButterworthLowPass,
