@@ -28,6 +28,11 @@ DETECTORS = {"velocity": SupportVelocityEventDetector, "zeni": ZeniEventDetector
              "contact": FootContactEventDetector}
 
 
+def _markers(trajectories: Trajectories) -> bool:
+    """Measured marker positions, as opposed to video keypoints (in the image or pelvis-relative)."""
+    return not (trajectories.planar or trajectories.root_relative)
+
+
 def choose_event_detector(trajectories: Trajectories, method: str = "auto") -> tuple[EventDetector, str]:
     """The event detector for these trajectories and why (`method` "auto": the method that was the
     most accurate over the validation corpus, docs/validation.md; or one of EVENT_METHODS by name)."""
@@ -39,9 +44,11 @@ def choose_event_detector(trajectories: Trajectories, method: str = "auto") -> t
     if method == "contact" and (not feet or trajectories.root_relative or rate < MIN_CONTACT_RATE_HZ):
         raise InvalidInput(f"the foot-contact event method needs heel and toe trajectories in ground-fixed "
                            f"coordinates sampled at {MIN_CONTACT_RATE_HZ:g} Hz or more")
+    if method == "velocity":
+        return SupportVelocityEventDetector(heel_descent=_markers(trajectories)), "chosen by option"
     if method in DETECTORS:
         return DETECTORS[method](), "chosen by option"
-    return SupportVelocityEventDetector(), ("the most accurate method over the validation corpus's real recordings, "
+    return SupportVelocityEventDetector(heel_descent=_markers(trajectories)), ("the most accurate method over the validation corpus's real recordings, "
                                             "markers and video (gait validate)")
 
 

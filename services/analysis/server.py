@@ -30,7 +30,7 @@ from services.analysis.report import ReportFigure
 from services.analysis.trajectories import Trajectories
 
 STAGE = "analysis"
-STAGE_VERSION = "25"
+STAGE_VERSION = "26"
 BACKEND = "butterworth-zero-phase"
 FOOT_JOINTS_2D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_big_toe", "right_big_toe")
 FOOT_JOINTS_3D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_toe", "right_toe")

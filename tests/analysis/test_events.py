@@ -157,6 +157,25 @@ def test_support_velocity_events_come_after_zenis():
         assert (late > 0.002).all() and (late < 0.2).all(), (kind, late)
 
 
+def test_a_heel_still_dropping_has_not_landed():
+    """A heel that slides forward slowly while it still descends (the slow walk's right heel):
+    for markers (`up` given) the descent counts, so the strike comes later than by the forward
+    velocity alone; for video keypoints (`heel_descent=False`) it does not, and
+    heels that do not move vertically give the same strikes either way."""
+    rate = 100.0
+    trial = SyntheticWalker().generate(8.0, rate)
+    forward, up = np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.0, 1.0])
+    flat = {n: p * np.array([1.0, 1.0, 0.0]) if n.endswith("heel") else p for n, p in trial.positions.items()}
+
+    def strikes(positions, **options):
+        events = SupportVelocityEventDetector(**options).detect(positions, rate, forward, up).events_
+        return events[events.event == "heel_strike"].time_s.to_numpy()
+
+    forward_only = strikes(trial.positions, heel_descent=False)
+    assert (strikes(trial.positions) - forward_only > 0.005).all()
+    np.testing.assert_allclose(strikes(flat), strikes(flat, heel_descent=False))
+
+
 def test_support_velocity_without_progression_keeps_zenis_events():
     """Someone shifting from foot to foot on the spot (no walking speed to scale the thresholds by):
     Zeni's events are kept as they are, not moved by thresholds of about 0 m/s."""
