@@ -3,9 +3,9 @@
 Prints, per event method, sampling rate and noise level, the heel-strike and toe-off mean absolute
 error and bias, the missed and extra events, and the cadence error, for marker-like data
 (ground-fixed, heels and toes) and for video-like keypoints (relative to the pelvis); then the
-time to analyse a 60 s, 100 Hz trial. The targets of issue 3: heel strike <= 20 ms, toe off
+time to analyze a 60 s, 100 Hz trial. The targets of issue 3: heel strike <= 20 ms, toe off
 <= 10 ms at 100-150 Hz, no missed or extra events, cadence within 1 step/min.
-The synthetic walker is our own model (services/analysis/synthetic_gait.py): errors here show a
+The synthetic walker is our own model (gait/analysis/validation/synthetic.py): errors here show a
 method's behaviour, not its accuracy on people, which needs marker data with force plates.
 Run: python benchmarks/analysis.py
 """
@@ -16,12 +16,12 @@ import time
 import numpy as np
 
 from gait.errors import InvalidInput
-from services.analysis.filtering import ButterworthLowPass
-from services.analysis.gait_analysis import analyse
-from services.analysis.synthetic_gait import SyntheticWalker
-from services.analysis.trajectories import Trajectories
-from services.analysis.validation.runner import synthetic_reference
-from services.analysis.validation.scoring import score_events
+from gait.analysis.filtering import ButterworthLowPass
+from gait.analysis.analyze import analyze
+from gait.analysis.validation.synthetic import SyntheticWalker
+from gait.analysis.trajectories import Trajectories
+from gait.analysis.validation.runner import synthetic_reference
+from gait.analysis.validation.scoring import score_events
 
 TOLERANCE_S = 0.25  # wider than gait validate's 0.1 s: the model's methods are up to 0.1 s off by design
 UP = np.array([0.0, 0.0, 1.0])
@@ -36,7 +36,7 @@ def accuracy(method: str, rate_hz: float, noise_m: float, relative: bool, seed: 
     noisy = {name: p - origin + rng.normal(0, noise_m, p.shape) for name, p in trial.positions.items()}
     trajectories = Trajectories(noisy, rate_hz, UP, "synthetic", root_relative=relative)
     try:
-        result = analyse(trajectories, ButterworthLowPass(), method)
+        result = analyze(trajectories, ButterworthLowPass(), method)
     except InvalidInput:
         return {}
     figures = {}
@@ -52,7 +52,7 @@ def speed(seconds: float = 60.0, rate_hz: float = 100.0) -> float:
     trial = SyntheticWalker().generate(seconds, rate_hz)
     trajectories = Trajectories(dict(trial.positions), rate_hz, UP, "synthetic")
     started = time.perf_counter()
-    analyse(trajectories, ButterworthLowPass())
+    analyze(trajectories, ButterworthLowPass())
     return time.perf_counter() - started
 
 
@@ -71,7 +71,7 @@ def main() -> None:
                     print(f"{'keypoint' if relative else 'markers':>9}{method:>9}{rate:>8.0f}{noise * 1000:>10.0f}"
                           f"{hs[0]:>11.1f}{hs[1]:>9.1f}{to[0]:>11.1f}{to[1]:>9.1f}"
                           f"{hs[2] + to[2]:>8d}{hs[3] + to[3]:>7d}{f['cadence_error']:>13.2f}")
-    print(f"\nanalysing a 60 s, 100 Hz trial: {speed():.2f} s")
+    print(f"\nanalyzing a 60 s, 100 Hz trial: {speed():.2f} s")
 
 
 if __name__ == "__main__":

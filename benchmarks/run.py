@@ -49,7 +49,7 @@ def core_pose_fps(rotate_key: str, frames: int) -> float:
     upright video and its detection proxy."""
     from gait.artifacts import Bundle
     from gait.store import open_store
-    from services.pose2d.backend import BlazePoseBackend
+    from services.pose2d.blazepose.backend import BlazePoseBackend
 
     rotated = Bundle.open(open_store(), rotate_key, expected_stage="rotate")
     with tempfile.TemporaryDirectory() as tmp:

@@ -14,7 +14,7 @@ import time
 
 import grpc
 
-from gait.launcher import LocalServices
+from gaitcli.launcher import LocalServices
 from gait.v1 import stages_pb2, stages_pb2_grpc
 
 

@@ -21,13 +21,14 @@ FLOW_NAME = "gait"
 FULL = "full"
 BATCH = "batch"
 WORK_POOL_TYPE = "process"
+DEPLOYMENTS = (f"{FLOW_NAME}/{FULL}", f"{FLOW_NAME}/{BATCH}")
 
 
 def build_deployments() -> list[RunnerDeployment]:
     """Every deployment of the `gait` flows: `gait/full` and `gait/batch`."""
     from prefect.types.entrypoint import EntrypointType
 
-    from flows.batch import batch_flow
+    from flows.batch_flow import batch_flow
     from flows.gait_flow import gait_flow
 
     # Module-path entrypoints (`flows.gait_flow.gait_flow`): the same from any working directory

@@ -93,7 +93,7 @@ def _remote(stage: str, method: str, request: Any, summarise: Callable[[Any], di
 
 
 @task(name="ingest_video", **TASK_OPTIONS)
-def ingest_video(video: str) -> str:
+def ingest(video: str) -> str:
     """Put a local video file, or a video object already in the store (an archive's file), into the
     store as a bundle keyed by its content hash, or check that `video` is the key of one already
     there. Returns the `video/...` bundle key."""
@@ -101,14 +101,14 @@ def ingest_video(video: str) -> str:
     def step() -> tuple[str, bool, str, dict[str, Any]]:
         from gait.artifacts import find_bundle
         from gait.ingest import ingest_stored_video
-        from gait.ingest import ingest_video as ingest
+        from gait.ingest import ingest_video
         from gait.store import open_store
         from gait.store.base import check_key
 
         store = open_store()
         path = Path(video).expanduser()
         if path.is_file():
-            bundle = ingest(store, path)
+            bundle = ingest_video(store, path)
             return bundle.key, False, "", {"MB": round(path.stat().st_size / 1e6, 1)}
         if video.startswith(VIDEO_KEY_PREFIX) and find_bundle(store, video) is not None:
             return video, True, "", {}
@@ -152,8 +152,8 @@ def lift_to_3d(pose2d_bundle_key: str) -> str:
         "frames": r.frames, "valid": round(r.valid_fraction, 3)}))
 
 
-@task(name="analyse_gait", **TASK_OPTIONS)
-def analyse_gait(pose2d_bundle_key: str, lift3d_bundle_key: str,
+@task(name="analyze_gait", **TASK_OPTIONS)
+def analyze_gait(pose2d_bundle_key: str, lift3d_bundle_key: str,
                  cutoff_hz: float | None = None, filter_order: int | None = None) -> str:
     """Filter the trajectories, plot them and write the tables (AnalysisService.Analyze)."""
     request = stages_pb2.AnalysisRequest(pose2d_bundle_key=pose2d_bundle_key, lift3d_bundle_key=lift3d_bundle_key)
@@ -166,14 +166,14 @@ def analyse_gait(pose2d_bundle_key: str, lift3d_bundle_key: str,
 
 
 @task(name="export_outputs", **TASK_OPTIONS)
-def export_outputs(bundle_keys: dict[str, str], out_dir: str) -> str:
+def export(bundle_keys: dict[str, str], out_dir: str) -> str:
     """Copy every output of the run into `out_dir` (gait.export.export_outputs); returns `out_dir`."""
 
     def step() -> tuple[str, bool, str, dict[str, Any]]:
-        from gait.export import export_outputs as export
+        from gait.export import export_outputs
         from gait.store import open_store
 
-        written = export(open_store(), bundle_keys, Path(out_dir).expanduser())
+        written = export_outputs(open_store(), bundle_keys, Path(out_dir).expanduser())
         return "", False, "", {"files": len(written)}
 
     _run_step("export", step)
@@ -201,12 +201,12 @@ def run_pipeline(video: str, rotation_deg: int | None = None, cutoff_hz: float |
         seconds[step] = time.perf_counter() - started
         return key
 
-    video_key = timed("ingest", ingest_video, video)
+    video_key = timed("ingest", ingest, video)
     rotated = timed("rotate", rotate_video, video_key, rotation_deg)
     pose2d = timed("pose2d", estimate_pose_2d, rotated)
     lifted = timed("lift3d", lift_to_3d, pose2d)
-    analysed = timed("analysis", analyse_gait, pose2d, lifted, cutoff_hz, filter_order)
-    keys = {"video": video_key, "rotate": rotated, "pose2d": pose2d, "lift3d": lifted, "analysis": analysed}
+    analyzed = timed("analysis", analyze_gait, pose2d, lifted, cutoff_hz, filter_order)
+    keys = {"video": video_key, "rotate": rotated, "pose2d": pose2d, "lift3d": lifted, "analysis": analyzed}
     return PipelineRun(keys, seconds)
 
 
@@ -236,7 +236,7 @@ def gait_flow(
     """
     keys = run_pipeline(video, rotation_deg, cutoff_hz, filter_order).keys
     if out_dir:
-        export_outputs(keys, out_dir)
+        export(keys, out_dir)
     create_table_artifact(
         key="gait-outputs",
         table=[{"step": step, "bundle_key": key} for step, key in keys.items()],

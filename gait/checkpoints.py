@@ -9,12 +9,13 @@ from __future__ import annotations
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
-
-import torch
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from gait.artifacts import sha256_file
 from gait.errors import ModelMissing
+
+if TYPE_CHECKING:  # PyTorch is an optional extra: imported where a checkpoint is read
+    import torch
 
 MODULE_PREFIX = "module."
 
@@ -76,6 +77,8 @@ def read_torch_file(path: Path, what: str, safe_globals: Iterable[Any] = ()) -> 
         raise FileNotFoundError(f"{what} {path} does not exist")
     if not zipfile.is_zipfile(path):
         raise CheckpointError(f"{path} is not a PyTorch checkpoint (not a torch.save zip archive)")
+    import torch
+
     try:
         with torch.serialization.safe_globals(list(safe_globals)):
             return torch.load(path, map_location="cpu", weights_only=True)
@@ -85,6 +88,8 @@ def read_torch_file(path: Path, what: str, safe_globals: Iterable[Any] = ()) -> 
 
 def tensor_state(content: Any, path: Path, expected: str) -> dict[str, torch.Tensor]:
     """`content` if it is a non-empty dict of tensors, else CheckpointError naming what was found."""
+    import torch
+
     if not isinstance(content, dict) or not content or not all(isinstance(v, torch.Tensor) for v in content.values()):
         keys = ", ".join(map(str, list(content)[:6])) if isinstance(content, dict) else type(content).__name__
         raise CheckpointError(f"{path} holds no {expected} (found: {keys})")

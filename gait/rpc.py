@@ -109,6 +109,17 @@ def serve_until_signalled(server: grpc.Server, grace_s: float) -> None:
     stop_gracefully(server, grace_s)
 
 
+def run_service(stage: str, create_server: Callable[[ServiceConfig], tuple[grpc.Server, int]]) -> None:
+    """Run one stage's service, configured from the environment, until SIGTERM (`python -m
+    services.STAGE`, `gait serve STAGE`)."""
+    from gait.logs import configure_logging
+
+    configure_logging()
+    config = ServiceConfig.from_env(stage)
+    server, _ = create_server(config)
+    serve_until_signalled(server, config.grace_s)
+
+
 def outcome(bundle_key: str, cached: bool, started: float, backend: str) -> stages_pb2.StageOutcome:
     return stages_pb2.StageOutcome(
         bundle_key=bundle_key, cached=cached, seconds=time.perf_counter() - started, backend=backend

@@ -69,7 +69,7 @@ def store():
 @pytest.fixture(scope="session")
 def local_services():
     """The four stage services on loopback, for the whole session."""
-    from gait.launcher import LocalServices
+    from gaitcli.launcher import LocalServices
 
     with LocalServices() as services:
         yield services

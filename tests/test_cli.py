@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-GAIT = [sys.executable, "-m", "gait.cli"]
+GAIT = [sys.executable, "-m", "gaitcli.main"]
 
 
 def _gait(*args: str, home: Path) -> subprocess.CompletedProcess:

@@ -8,8 +8,8 @@ import pytest
 from gait.artifacts import Bundle
 from gait.ingest import ingest_video
 from gait.v1 import stages_pb2
-from services.analysis.validation.corpus import demo_annotation
-from services.analysis.validation.runner import demo_case_from, score_case
+from gait.analysis.validation.corpus import demo_annotation
+from gait.analysis.validation.runner import demo_case_from, score_case
 
 
 @pytest.fixture(scope="module")

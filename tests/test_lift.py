@@ -1,4 +1,4 @@
-"""`gait lift`: a lab's AlphaPose results become a pose2d bundle, lifted by MotionBERT and analysed."""
+"""`gait lift`: a lab's AlphaPose results become a pose2d bundle, lifted by MotionBERT and analyzed."""
 from __future__ import annotations
 
 import json
@@ -13,7 +13,7 @@ from gait.artifacts import Bundle
 from gait.config import StoreConfig
 from gait.errors import InvalidInput
 from gait.ingest import ingest_alphapose_results
-from gait.lift import parse_image_size
+from gaitcli.lift import parse_image_size
 from gait.store import open_store
 from tests.analysis.test_alphapose_json import walker_and_bystander
 
@@ -53,7 +53,7 @@ def test_image_size_is_width_x_height():
 def _lift(path, out, models, home, *extra):
     env = {**os.environ, "GAIT_MODELS_DIR": str(models), "GAIT_HOME": str(home)}
     env.pop("GAIT_STORE_DIR", None)
-    return subprocess.run([sys.executable, "-m", "gait.cli", "lift", str(path), "--rate-hz", "30", "--out", str(out),
+    return subprocess.run([sys.executable, "-m", "gaitcli.main", "lift", str(path), "--rate-hz", "30", "--out", str(out),
                            *extra], capture_output=True, text=True, timeout=300, env=env)
 
 

@@ -13,7 +13,7 @@ from gait.config import models_dir
 
 def _models(folder, *extra) -> subprocess.CompletedProcess:
     env = {**os.environ, "GAIT_MODELS_DIR": str(folder)}
-    return subprocess.run([sys.executable, "-m", "gait.cli", "models", *extra], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "gaitcli.main", "models", *extra], capture_output=True, text=True,
                           timeout=300, env=env)
 
 

@@ -23,9 +23,9 @@ def chain(stubs, store, short_clip):
     rotated = stubs.rotate.Rotate(stages_pb2.RotateRequest(video_key=video.key), timeout=120)
     pose = stubs.pose2d.EstimatePose(stages_pb2.Pose2DRequest(video_bundle_key=rotated.outcome.bundle_key), timeout=300)
     lifted = stubs.lift3d.Lift(stages_pb2.Lift3DRequest(pose2d_bundle_key=pose.outcome.bundle_key), timeout=120)
-    analysed = stubs.analysis.Analyze(stages_pb2.AnalysisRequest(
+    analyzed = stubs.analysis.Analyze(stages_pb2.AnalysisRequest(
         pose2d_bundle_key=pose.outcome.bundle_key, lift3d_bundle_key=lifted.outcome.bundle_key), timeout=120)
-    return {"video": video, "rotate": rotated, "pose2d": pose, "lift3d": lifted, "analysis": analysed}
+    return {"video": video, "rotate": rotated, "pose2d": pose, "lift3d": lifted, "analysis": analyzed}
 
 
 def _bundle(store, chain, stage) -> Bundle:

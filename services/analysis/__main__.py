@@ -1,4 +1,5 @@
 """`python -m services.analysis` runs this stage's gRPC service."""
-from gait.launcher import serve_stage
+from gait.rpc import run_service
+from services.analysis.server import create_server
 
-serve_stage("analysis")
+run_service("analysis", create_server)

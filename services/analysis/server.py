@@ -11,120 +11,27 @@ import numpy as np
 import pandas as pd
 from scipy.signal import detrend
 
+from gait.analysis.analyze import GaitAnalysis, analyze
+from gait.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass
+from gait.analysis.keypoints import (FOOT_JOINTS_2D, FOOT_JOINTS_3D, MIN_KEYPOINT_SCORE, camera_view_warnings,
+                                     foot_trajectories_2d, foot_trajectories_3d, high_frequency_power_ratio,
+                                     image_plane_angles, is_side_view, keypoint_trajectories)
+from gait.analysis.outputs import XLSX, ReportContext, write_outputs
+from gait.analysis.planar import near_side
+from gait.analysis.plots import plot_trajectories
+from gait.analysis.recording import AnalyzeOptions, analyze_recording
+from gait.analysis.report import ReportFigure
 from gait.artifacts import Bundle, BundleWriter, derive_bundle_key, find_bundle
 from gait.config import ServiceConfig
 from gait.errors import InvalidInput
-from gait.joints import FOOT_POINTS, H36M_17, HALPE_26
 from gait.rpc import build_server, outcome, stage_method
 from gait.store import ObjectStore, open_store
 from gait.tables import keypoint_table, write_workbook
 from gait.v1 import stages_pb2, stages_pb2_grpc
-from services.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass, finite_runs
-from services.analysis.gait_analysis import GaitAnalysis, analyse, cycle_kinematics
-from services.analysis.kinematics import angle_source_evidence
-from services.analysis.outputs import XLSX, ReportContext, write_outputs
-from services.analysis.planar import near_side, trajectories_2d
-from services.analysis.plots import plot_trajectories
-from services.analysis.recording import AnalyzeOptions, analyse_recording
-from services.analysis.report import ReportFigure
-from services.analysis.trajectories import Trajectories
 
 STAGE = "analysis"
 STAGE_VERSION = "26"
 BACKEND = "butterworth-zero-phase"
-FOOT_JOINTS_2D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_big_toe", "right_big_toe")
-FOOT_JOINTS_3D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_toe", "right_toe")
-MIN_KEYPOINT_SCORE = 0.3  # 2D points below this confidence count as missing
-CAMERA_UP = np.array([0.0, -1.0, 0.0])  # the 3D keypoints' y axis points down
-
-
-def foot_trajectories_2d(keypoints2d: np.ndarray) -> np.ndarray:
-    """(frames, 26 or 17, 3) Halpe-26 or COCO-17 x, y, score -> (frames, 6, 2) pixels, NaN where
-    unsure or absent (COCO-17 has no heels and toes)."""
-    points = np.full((len(keypoints2d), len(FOOT_JOINTS_2D), 2), np.nan)
-    for column, name in enumerate(FOOT_JOINTS_2D):
-        index = HALPE_26.index(name)
-        if index < keypoints2d.shape[1]:
-            sure = keypoints2d[:, index, 2] >= MIN_KEYPOINT_SCORE
-            points[sure, column] = keypoints2d[sure, index, :2]
-    return points
-
-
-def foot_trajectories_3d(h36m: np.ndarray, feet: np.ndarray) -> np.ndarray:
-    """Ankles from the H36M array, heels and toes from the feet array -> (frames, 6, 3) metres."""
-    ankles = h36m[:, [H36M_17.index("left_ankle"), H36M_17.index("right_ankle")]]
-    order = [FOOT_POINTS.index(n) for n in ("left_heel", "right_heel", "left_toe", "right_toe")]
-    return np.concatenate([ankles, feet[:, order]], axis=1).astype(np.float64)
-
-
-BODY_JOINTS_3D = ("pelvis", "left_hip", "right_hip", "left_knee", "right_knee", "thorax")
-
-
-def is_side_view(forward: np.ndarray | None) -> bool:
-    """Walking across the image: the walking direction within 60 degrees of the image plane (z is
-    the camera's line of sight), where the image is close to the sagittal plane."""
-    return forward is not None and abs(float(forward[2])) < 0.5
-
-
-def camera_view_warnings(forward: np.ndarray | None) -> list[str]:
-    """What the camera's viewpoint does to the numbers (z is the camera's line of sight)."""
-    if forward is None:
-        return []
-    if is_side_view(forward):
-        return ["side view: step width lies along the camera's line of sight, where a single camera "
-                "judges depth poorly; read it as approximate",
-                "side view: the leg farther from the camera is often hidden behind the other; its angles "
-                "are less reliable"]
-    return ["walking towards or away from the camera: step lengths lie along the line of sight, where a "
-            "single camera judges depth poorly; read them as approximate"]
-
-
-def image_plane_angles(gait: GaitAnalysis, keypoints2d: np.ndarray, lowpass: ButterworthLowPass,
-                       fps: float) -> tuple[GaitAnalysis, pd.DataFrame]:
-    """Side view: the sagittal angles from the 2D keypoints (the image is the sagittal plane; the
-    monocular 3D adds its depth errors to a plane the camera sees directly), over the 3D analysis's
-    bouts and events. Returns the analysis with those angles (and their calibration's notes) and
-    the evidence table comparing them with the 3D ones (`angle_source_evidence`)."""
-    planar = trajectories_2d(keypoints2d, fps, "2D keypoints")
-    filtered = {name: lowpass.filter(p, fps) for name, p in planar.positions.items()}
-    bouts = gait.bouts.assign(forward_x=np.sign(gait.bouts.forward_x), forward_y=0.0, forward_z=0.0)
-    angles, kinematics, cycles, notes = cycle_kinematics(filtered, bouts, planar.up, gait.events, fps)
-    evidence = angle_source_evidence(kinematics, gait.kinematics)
-    return replace(gait, angles=angles, kinematics=kinematics, cycles=cycles, angle_notes=notes), evidence
-
-
-def keypoint_trajectories(h36m: np.ndarray, feet3d: np.ndarray, fps: float,
-                          confidence3d: np.ndarray | None = None) -> Trajectories:
-    """The pipeline's pelvis-relative 3D keypoints (Human3.6M joints plus feet) as Trajectories,
-    with each joint's confidence when `confidence3d` (frames, 17) is given."""
-    feet = foot_trajectories_3d(h36m, feet3d)
-    # a backend without feet (MotionBERT on COCO-17) writes NaN heels and toes: the ankles stand in
-    positions = {name: feet[:, i] for i, name in enumerate(FOOT_JOINTS_3D) if np.isfinite(feet[:, i]).any()}
-    positions.update({name: h36m[:, H36M_17.index(name)].astype(np.float64) for name in BODY_JOINTS_3D})
-    confidence = {} if confidence3d is None else {name: confidence3d[:, index].astype(np.float64)
-                                                  for index, name in enumerate(H36M_17)}
-    return Trajectories(positions, fps, CAMERA_UP, "3D keypoints (pelvis-relative)", root_relative=True,
-                        confidence=confidence)
-
-
-def high_frequency_power_ratio(raw: np.ndarray, filtered: np.ndarray, fps: float, above_hz: float) -> float:
-    """Power above `above_hz` in the filtered signal relative to the raw one, over the longest run
-    of frames where both are finite (linear trend removed and a Hann window applied, so walking
-    across the image does not leak into high frequencies)."""
-    finite = np.isfinite(raw).all(axis=(1, 2)) & np.isfinite(filtered).all(axis=(1, 2))
-    runs = finite_runs(np.where(finite, 0.0, np.nan))
-    if not runs or max(stop - start for start, stop in runs) < 16:
-        return float("nan")
-    start, stop = max(runs, key=lambda run: run[1] - run[0])
-    freqs = np.fft.rfftfreq(stop - start, d=1 / fps)
-    window = np.hanning(stop - start)[:, None, None]
-
-    def power(x: np.ndarray) -> float:
-        spectrum = np.fft.rfft(detrend(x[start:stop], axis=0) * window, axis=0)
-        return float((np.abs(spectrum) ** 2)[freqs > above_hz].sum())
-
-    raw_power = power(raw)
-    return power(filtered) / raw_power if raw_power > 0 else float("nan")
 
 
 class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
@@ -162,7 +69,7 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
         raw3d = foot_trajectories_3d(h36m, feet3d)
         filtered2d = lowpass.filter(raw2d, fps)
         trajectories = keypoint_trajectories(h36m, feet3d, fps, lift3d.read_npy("confidence3d.npy"))
-        gait = analyse(trajectories, lowpass)
+        gait = analyze(trajectories, lowpass)
         missing = np.full((len(h36m), 3), np.nan)
         filtered3d = np.stack([gait.filtered.get(name, missing) for name in FOOT_JOINTS_3D], axis=1)
         gait.warnings.extend(camera_view_warnings(gait.forward))
@@ -229,7 +136,7 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
                 source = recording.fetch(recording.meta["source_file"], Path(folder))
                 with BundleWriter(self.store, key, STAGE, {"name": BACKEND, "version": STAGE_VERSION},
                                   {"recording": recording}, options.config()) as writer:
-                    _, files, summary = analyse_recording(source, options, recording.digest[:16], writer.workdir)
+                    _, files, summary = analyze_recording(source, options, recording.digest[:16], writer.workdir)
                     for file in files:
                         writer.add(file.name, file.mime, file.description, file.meta)
                     bundle = writer.commit(summary)

@@ -1,4 +1,5 @@
 """`python -m services.lift3d` runs this stage's gRPC service."""
-from gait.launcher import serve_stage
+from gait.rpc import run_service
+from services.lift3d.server import create_server
 
-serve_stage("lift3d")
+run_service("lift3d", create_server)

@@ -15,8 +15,9 @@ from gait.rpc import build_server, outcome, stage_method
 from gait.store import ObjectStore, open_store
 from gait.tables import keypoint_table, write_workbook
 from gait.v1 import stages_pb2, stages_pb2_grpc
-from services.lift3d.backends import Lift3DBackend, make_backend
-from services.lift3d.backends import default_backend as present_default_backend
+from services.lift3d.protocol import Lift3DBackend
+from services.lift3d.registry import default_backend as present_default_backend
+from services.lift3d.registry import make_backend
 
 STAGE = "lift3d"
 STAGE_VERSION = "1"

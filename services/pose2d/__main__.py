@@ -1,4 +1,5 @@
 """`python -m services.pose2d` runs this stage's gRPC service."""
-from gait.launcher import serve_stage
+from gait.rpc import run_service
+from services.pose2d.server import create_server
 
-serve_stage("pose2d")
+run_service("pose2d", create_server)

@@ -19,7 +19,8 @@ from gait.store import ObjectStore, open_store
 from gait.tables import keypoint_table, write_workbook
 from gait.v1 import stages_pb2, stages_pb2_grpc
 from gait.video import H264Writer
-from services.pose2d.backend import Pose2DBackend, Pose2DResult, backend_class, backend_version
+from services.pose2d.protocol import Pose2DBackend, Pose2DResult
+from services.pose2d.registry import backend_class, backend_version
 from services.pose2d.outputs import alphapose_results, draw_skeleton, overlay_scale
 
 STAGE = "pose2d"
@@ -92,7 +93,7 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
                  "width": info["width"], "height": info["height"]}
         writer.add_json("alphapose-results.json",
                         alphapose_results(result.keypoints, result.scores, result.boxes, result.subject["track_id"]),
-                        f"AlphaPose result format ({layout}), the analysed subject only",
+                        f"AlphaPose result format ({layout}), the analyzed subject only",
                         {**image, "layout": layout, "joints": joints})
         writer.add_npy("keypoints2d.npy", result.keypoints.astype(np.float32),
                        f"the subject's 2D keypoints (frames, {len(joints)}, 3): x, y, score; NaN where not found",
@@ -109,7 +110,7 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
                         "backend": f"{writer.backend['name']}/{writer.backend['version']}",
                         "subject": result.subject["reason"]})
         writer.add("keypoints2d.xlsx", XLSX, "the subject's 2D keypoints, one row per frame", image)
-        writer.add_json("subject.json", result.subject, "which person was analysed, why, and the other candidates")
+        writer.add_json("subject.json", result.subject, "which person was analyzed, why, and the other candidates")
         if overlay:
             writer.add("overlay.mp4", "video/mp4", "the upright video with the subject's skeleton drawn", {"fps": fps})
         return writer.commit({

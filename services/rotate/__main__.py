@@ -1,4 +1,5 @@
 """`python -m services.rotate` runs this stage's gRPC service."""
-from gait.launcher import serve_stage
+from gait.rpc import run_service
+from services.rotate.server import create_server
 
-serve_stage("rotate")
+run_service("rotate", create_server)

@@ -10,10 +10,10 @@ import pytest
 
 from gait.alphapose_json import read_alphapose_json, subject_keypoints
 from gait.errors import InvalidInput
-from services.analysis.filtering import ButterworthLowPass
-from services.analysis.gait_analysis import analyse
-from services.analysis.recording import AnalyzeOptions, read_recording
-from services.analysis.synthetic_gait import SyntheticWalker
+from gait.analysis.filtering import ButterworthLowPass
+from gait.analysis.analyze import analyze
+from gait.analysis.recording import AnalyzeOptions, read_recording
+from gait.analysis.validation.synthetic import SyntheticWalker
 from services.pose2d.outputs import alphapose_results
 from tests.analysis.test_reporting import _side_view_keypoints
 
@@ -70,7 +70,7 @@ def test_gait_analysis_of_an_alphapose_file_matches_the_dense_array(tmp_path):
     options = AnalyzeOptions(rate_hz=30.0)
     from_json = read_recording(path, options)
     assert from_json.planar and "person 3" in from_json.notes["person"]
-    result = analyse(from_json, ButterworthLowPass())
+    result = analyze(from_json, ButterworthLowPass())
     assert result.parameters["cadence_steps_per_min"]["mean"] == pytest.approx(100.0, abs=1.5)
 
 
@@ -98,18 +98,18 @@ def test_gait_analyze_reads_alphapose_results(tmp_path):
     path = tmp_path / "alphapose-results.json"
     path.write_text(json.dumps(results))
     out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(path), "--rate-hz", "30", "--out", str(out)],
+    done = subprocess.run([sys.executable, "-m", "gaitcli.main", "analyze", str(path), "--rate-hz", "30", "--out", str(out)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "AlphaPose results (2D)" in (out / "report.html").read_text()
     path.write_bytes(b"\xff\xfe not text")
-    bad = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(path), "--rate-hz", "30", "--out", str(out)],
+    bad = subprocess.run([sys.executable, "-m", "gaitcli.main", "analyze", str(path), "--rate-hz", "30", "--out", str(out)],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "not UTF-8 text" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_foot_trajectories_of_coco_17_keypoints_have_ankles_only():
-    from services.analysis.server import FOOT_JOINTS_2D, foot_trajectories_2d
+    from gait.analysis.keypoints import FOOT_JOINTS_2D, foot_trajectories_2d
 
     walker, _ = walker_and_bystander(20)
     walker[:, :, 2] = 0.9

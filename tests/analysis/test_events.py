@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.analysis.events import EVENT_COLUMNS, SupportVelocityEventDetector, ZeniEventDetector, walking_direction
-from services.analysis.spatiotemporal import steps_table, summary
-from services.analysis.synthetic_gait import SyntheticWalker
+from gait.analysis.events import EVENT_COLUMNS, SupportVelocityEventDetector, ZeniEventDetector, walking_direction
+from gait.analysis.spatiotemporal import steps_table, summary
+from gait.analysis.validation.synthetic import SyntheticWalker
 
 UP = np.array([0.0, 0.0, 1.0])
 
@@ -94,23 +94,23 @@ def test_step_lengths_widths_and_speed(rate_hz):
 
 
 def test_long_dropouts_are_reported_short_ones_bridged():
-    from services.analysis.filtering import ButterworthLowPass
-    from services.analysis.gait_analysis import analyse
-    from services.analysis.trajectories import Trajectories
+    from gait.analysis.filtering import ButterworthLowPass
+    from gait.analysis.analyze import analyze
+    from gait.analysis.trajectories import Trajectories
 
     trial = SyntheticWalker().generate(8.0, 100.0)
     positions = {name: p.copy() for name, p in trial.positions.items()}
     positions["left_heel"][300:305] = np.nan    # 0.05 s: bridged
     positions["right_toe"][400:460] = np.nan    # 0.6 s: reported
     positions["left_toe"][:50] = np.nan         # recording edge: not a dropout
-    result = analyse(Trajectories(positions, 100.0, UP, "synthetic"), ButterworthLowPass())
+    result = analyze(Trajectories(positions, 100.0, UP, "synthetic"), ButterworthLowPass())
     gaps = [w for w in result.warnings if "dropout" in w]
     assert gaps == ["right_toe: 1 dropout longer than 0.1 s (longest 0.60 s) left empty, not invented"]
     assert np.isnan(result.filtered["right_toe"][400:460]).all()
 
 
 def test_symmetry_index():
-    from services.analysis.spatiotemporal import symmetry
+    from gait.analysis.spatiotemporal import symmetry
 
     trial = SyntheticWalker(right_step_scale=1.12).generate(12.0, 100.0)
     events = ZeniEventDetector().detect(trial.positions, 100.0, walking_direction(trial.positions, UP)).events_

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from gait.errors import InvalidInput
-from services.analysis.filtering import ButterworthLowPass
+from gait.analysis.filtering import ButterworthLowPass
 
 FPS = 30.0
 
@@ -55,7 +55,7 @@ def test_bad_settings_are_named(cutoff, order, words):
 
 
 def test_residual_analysis_picks_a_cutoff_between_signal_and_noise():
-    from services.analysis.filtering import residual_cutoff
+    from gait.analysis.filtering import residual_cutoff
 
     rate = 100.0
     time = np.arange(1000) / rate

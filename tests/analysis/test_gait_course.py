@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 
 from gait.errors import InvalidInput
-from services.analysis.events import (FootContactEventDetector, OConnorEventDetector, SupportVelocityEventDetector,
+from gait.analysis.events import (FootContactEventDetector, OConnorEventDetector, SupportVelocityEventDetector,
                                       ZeniEventDetector, walking_direction)
-from services.analysis.filtering import ButterworthLowPass
-from services.analysis.gait_analysis import analyse, choose_event_detector
-from services.analysis.spatiotemporal import summary
-from services.analysis.synthetic_gait import SyntheticWalker, with_standing, with_turn
-from services.analysis.trajectories import Trajectories
+from gait.analysis.filtering import ButterworthLowPass
+from gait.analysis.analyze import analyze, choose_event_detector
+from gait.analysis.spatiotemporal import summary
+from gait.analysis.validation.synthetic import SyntheticWalker, with_standing, with_turn
+from gait.analysis.trajectories import Trajectories
 
 UP = np.array([0.0, 0.0, 1.0])
 
@@ -48,7 +48,7 @@ def test_foot_contact_method_on_the_synthetic_walker(rate_hz, noise_m):
     trial = SyntheticWalker(cadence_steps_per_min=108.0).generate(12.0, rate_hz)
     rng = np.random.default_rng(1)
     noisy = {name: p + rng.normal(0, noise_m, p.shape) for name, p in trial.positions.items()}
-    result = analyse(Trajectories(noisy, rate_hz, UP, "synthetic markers"), ButterworthLowPass(), "contact")
+    result = analyze(Trajectories(noisy, rate_hz, UP, "synthetic markers"), ButterworthLowPass(), "contact")
     assert result.events_method.startswith(FootContactEventDetector.name)
     for kind, truth, limit in (("heel_strike", trial.heel_strikes_s, 0.020), ("toe_off", trial.toe_offs_s, 0.010)):
         errors, missed, extra = _matched_errors(result.events, truth, kind, 0.5, 11.5)
@@ -87,12 +87,12 @@ def test_auto_event_method_is_the_one_the_corpus_supports():
         choose_event_detector(markers, "magic")
 
 
-def test_standing_and_a_turn_are_not_analysed_as_gait():
+def test_standing_and_a_turn_are_not_analyzed_as_gait():
     """Stand 3 s, walk 5 s, turn 180 degrees over 2 s, walk back 5 s, stand 2 s: two bouts, each
     with its own walking direction, no event in the turn or while standing, cadence right."""
     walk = SyntheticWalker(cadence_steps_per_min=104.0).generate(12.0, 100.0)
     trial = with_standing(with_turn(walk, 5.0, 2.0), 3.0, 2.0)
-    result = analyse(Trajectories(dict(trial.positions), 100.0, UP, "course"), ButterworthLowPass(), "contact")
+    result = analyze(Trajectories(dict(trial.positions), 100.0, UP, "course"), ButterworthLowPass(), "contact")
     assert len(result.bouts) == 2
     first, second = result.bouts.itertuples()
     assert 2.5 < first.start_s < 3.6 and 7.0 < first.stop_s < 8.2      # walking from 3 s, turning from 8 s
@@ -106,7 +106,7 @@ def test_standing_and_a_turn_are_not_analysed_as_gait():
             assert missed == 0 and extra == 0 and np.abs(errors).mean() < 0.02
     assert result.parameters["cadence_steps_per_min"]["mean"] == pytest.approx(104.0, abs=1.0)
     assert result.parameters["speed_m_s"]["mean"] == pytest.approx(walk.speed_m_s, rel=0.03)
-    assert any("2 straight walking bouts analysed" in w for w in result.warnings)
+    assert any("2 straight walking bouts analyzed" in w for w in result.warnings)
 
 
 @pytest.mark.parametrize("towards", [True, False])
@@ -117,7 +117,7 @@ def test_walking_towards_or_away_from_a_camera(towards):
     to_camera = np.array([[0, 1, 0], [0, 0, -1], [sign, 0, 0]], float)  # rows: camera x, y, z from world
     camera = {n: (p - trial.positions["pelvis"]) @ to_camera.T for n, p in trial.positions.items()}
     trajectories = Trajectories(camera, 30.0, np.array([0.0, -1.0, 0.0]), "camera", root_relative=True)
-    result = analyse(trajectories, ButterworthLowPass())
+    result = analyze(trajectories, ButterworthLowPass())
     np.testing.assert_allclose(result.forward, [0, 0, sign], atol=0.05)
     assert result.parameters["cadence_steps_per_min"]["mean"] == pytest.approx(100.0, abs=1.0)
     assert result.parameters["step_length_m"]["mean"] == pytest.approx(0.65, rel=0.05)
@@ -147,7 +147,7 @@ def test_intervals_from_the_step_to_step_spread_and_the_scale():
 
 def test_asymmetric_stance_shows_with_the_contact_method():
     trial = SyntheticWalker(right_step_scale=1.12).generate(12.0, 100.0)
-    result = analyse(Trajectories(dict(trial.positions), 100.0, UP, "markers"), ButterworthLowPass(), "contact")
+    result = analyze(Trajectories(dict(trial.positions), 100.0, UP, "markers"), ButterworthLowPass(), "contact")
     stance = result.symmetry["stance_pct"]
     assert stance["left"] == pytest.approx(60.0, abs=1.0) and stance["right"] == pytest.approx(67.2, abs=1.0)
 
@@ -155,7 +155,7 @@ def test_asymmetric_stance_shows_with_the_contact_method():
 def test_keypoints_without_feet_fall_back_to_the_ankles():
     """A lift3d backend without heels and toes (MotionBERT on COCO-17) writes NaN feet."""
     from gait.joints import H36M_17
-    from services.analysis.server import keypoint_trajectories
+    from gait.analysis.keypoints import keypoint_trajectories
 
     trial = SyntheticWalker(cadence_steps_per_min=100.0).generate(8.0, 30.0)
     h36m = np.full((len(trial.positions["pelvis"]), 17, 3), np.nan)
@@ -165,7 +165,7 @@ def test_keypoints_without_feet_fall_back_to_the_ankles():
     h36m[:, H36M_17.index("thorax")] = np.nan
     trajectories = keypoint_trajectories(h36m, np.full((len(h36m), 4, 3), np.nan), 30.0)
     assert not any(name.endswith(("heel", "toe")) for name in trajectories.positions)
-    result = analyse(trajectories, ButterworthLowPass())
+    result = analyze(trajectories, ButterworthLowPass())
     assert result.parameters["cadence_steps_per_min"]["mean"] == pytest.approx(100.0, abs=1.0)
 
 
@@ -174,8 +174,8 @@ def test_low_keypoint_confidence_lowers_event_confidence_and_drops_steps():
     relative = {n: p - trial.positions["pelvis"] for n, p in trial.positions.items()}
     confidence = {name: np.ones(len(p)) for name, p in relative.items()}
     confidence["left_heel"][150:] = 0.2  # the left heel unsure after 5 s
-    sure = analyse(Trajectories(relative, 30.0, UP, "keypoints", root_relative=True), ButterworthLowPass())
-    unsure = analyse(Trajectories(relative, 30.0, UP, "keypoints", root_relative=True, confidence=confidence),
+    sure = analyze(Trajectories(relative, 30.0, UP, "keypoints", root_relative=True), ButterworthLowPass())
+    unsure = analyze(Trajectories(relative, 30.0, UP, "keypoints", root_relative=True, confidence=confidence),
                      ButterworthLowPass())
     late_left = (unsure.events.side == "left") & (unsure.events.event == "heel_strike") & (unsure.events.time_s > 5.2)
     assert late_left.any() and (unsure.events.confidence[late_left] < 0.3).all()
@@ -186,7 +186,7 @@ def test_single_and_double_support():
     """Stance 60 %: the other foot swings 40 % (single support), double support 2 x 10 %, with the
     foot-contact method, whose events on this walker are within a few ms."""
     trial = SyntheticWalker(stance_fraction=0.60).generate(12.0, 100.0)
-    result = analyse(Trajectories(dict(trial.positions), 100.0, UP, "markers"), ButterworthLowPass(), "contact")
+    result = analyze(Trajectories(dict(trial.positions), 100.0, UP, "markers"), ButterworthLowPass(), "contact")
     p = result.parameters
     assert p["stance_pct"]["mean"] == pytest.approx(60.0, abs=0.5)
     assert p["swing_pct"]["mean"] == pytest.approx(40.0, abs=0.5)
@@ -201,7 +201,7 @@ def test_a_walker_entering_and_leaving_the_view_keeps_every_step():
     relative = {n: p - trial.positions["pelvis"] for n, p in trial.positions.items()}
     for p in relative.values():
         p[:30], p[-30:] = np.nan, np.nan  # out of view for the first and last second
-    result = analyse(Trajectories(relative, 30.0, UP, "keypoints", root_relative=True), ButterworthLowPass())
+    result = analyze(Trajectories(relative, 30.0, UP, "keypoints", root_relative=True), ButterworthLowPass())
     (bout,) = result.bouts.itertuples()
     assert bout.start_s == pytest.approx(1.0, abs=0.05) and bout.stop_s == pytest.approx(7.0, abs=0.05)
     errors, missed, _ = _matched_errors(result.events, trial.heel_strikes_s, "heel_strike", 1.3, 6.7)
@@ -221,5 +221,5 @@ def test_a_hip_line_seen_badly_is_not_a_turn():
         turned = np.column_stack([cos[:, 0] * offset[:, 0] - sin[:, 0] * offset[:, 1],
                                   sin[:, 0] * offset[:, 0] + cos[:, 0] * offset[:, 1], offset[:, 2]])
         positions[name] = positions["pelvis"] + turned
-    result = analyse(Trajectories(positions, 100.0, UP, "markers"), ButterworthLowPass())
+    result = analyze(Trajectories(positions, 100.0, UP, "markers"), ButterworthLowPass())
     assert len(result.bouts) == 1 and result.bouts.stop_s[0] - result.bouts.start_s[0] > 9.0

@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 
 from gait.joints import HALPE_26
-from services.analysis import kinematics, reference
-from services.analysis.kinematics import (CYCLE_SAMPLES, angle_source_evidence, calibrate_ankles, cycle_curves,
+from gait.analysis import kinematics, reference
+from gait.analysis.kinematics import (CYCLE_SAMPLES, angle_source_evidence, calibrate_ankles, cycle_curves,
                                           cycles_table, feet_apart, foot_flat_offsets, kinematics_table,
                                           sagittal_angles)
-from services.analysis.reference import converted_reference, gait_variable_scores
-from services.analysis.planar import near_side
+from gait.analysis.reference import converted_reference, gait_variable_scores
+from gait.analysis.planar import near_side
 
 FORWARD, UP = np.array([1.0, 0, 0]), np.array([0, 0, 1.0])
 
@@ -153,8 +153,8 @@ def test_near_side_is_the_leg_the_detector_is_surer_of():
 def test_2d_mode_leaves_the_far_leg_out_of_the_profile_score(tmp_path):
     """`gait analyze keypoints2d.npy`: the side view's far leg (the one the detector is less sure
     of) is shown but not scored, as in the pipeline's report."""
-    from services.analysis.recording import AnalyzeOptions, analyse_recording
-    from services.analysis.synthetic_gait import SyntheticWalker
+    from gait.analysis.recording import AnalyzeOptions, analyze_recording
+    from gait.analysis.validation.synthetic import SyntheticWalker
     from tests.analysis.test_reporting import _side_view_keypoints
 
     keypoints = _side_view_keypoints(SyntheticWalker().generate(8.0, 30.0))
@@ -162,7 +162,7 @@ def test_2d_mode_leaves_the_far_leg_out_of_the_profile_score(tmp_path):
         keypoints[:, HALPE_26.index(f"right_{point}"), 2] = 0.7
     path = tmp_path / "keypoints2d.npy"
     np.save(path, keypoints)
-    _, _, summary = analyse_recording(path, AnalyzeOptions(rate_hz=30.0), "record", tmp_path)
+    _, _, summary = analyze_recording(path, AnalyzeOptions(rate_hz=30.0), "record", tmp_path)
     deviation = summary["deviation"]
     assert deviation["far_side"] == "right"
     assert deviation["scored"] and not any(name.startswith("right_") for name in deviation["scored"])

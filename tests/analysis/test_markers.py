@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from services.analysis.kinematics import sagittal_angles
-from services.analysis.markers import pelvis_landmarks
+from gait.analysis.kinematics import sagittal_angles
+from gait.analysis.markers import pelvis_landmarks
 
 FORWARD, UP = np.array([1.0, 0, 0]), np.array([0, 0, 1.0])
 

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from gait.errors import InvalidInput
-from services.analysis.markers import map_markers, parse_mapping
-from services.analysis.readers import read_trajectories
-from services.analysis.synthetic_gait import SyntheticWalker
-from services.analysis.trc import write_trc
+from gait.analysis.markers import map_markers, parse_mapping
+from gait.analysis.readers import read_trajectories
+from gait.analysis.validation.synthetic import SyntheticWalker
+from gait.analysis.trc import write_trc
 
 RATE = 100.0
 PLUG_IN_GAIT = {"LHEE": "left_heel", "RHEE": "right_heel", "LTOE": "left_toe", "RTOE": "right_toe",
@@ -125,7 +125,7 @@ def test_gait_analyze_command(trial, tmp_path):
     path = tmp_path / "walk.trc"
     write_trc(path, _lab_markers(trial), RATE, units="mm")
     out = tmp_path / "out"
-    result = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(path), "--out", str(out)],
+    result = subprocess.run([sys.executable, "-m", "gaitcli.main", "analyze", str(path), "--out", str(out)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert re.search(r"cadence 10[34]\.\d steps/min", result.stderr)
@@ -142,6 +142,6 @@ def test_gait_analyze_command(trial, tmp_path):
     assert (out / "report.pdf").read_bytes()[:5] == b"%PDF-"
     report = (out / "report.html").read_text()
     assert "walking speed (m/s)" in report and "TRC file" in report and "walk.trc" not in report
-    bad = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(tmp_path / "nope.c3d"), "--out", str(out)],
+    bad = subprocess.run([sys.executable, "-m", "gaitcli.main", "analyze", str(tmp_path / "nope.c3d"), "--out", str(out)],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and bad.stderr.strip() == "gait: error: the file does not exist"

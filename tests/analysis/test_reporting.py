@@ -10,14 +10,14 @@ import pytest
 
 from gait.errors import InvalidInput
 from gait.joints import HALPE_26
-from services.analysis.filtering import ButterworthLowPass
-from services.analysis.gait_analysis import analyse
-from services.analysis.outputs import write_mot
-from services.analysis.planar import LEG_TO_STATURE, scale_to_height, trajectories_2d
-from services.analysis.reference import (gait_profile_score, gait_variable_scores, kinematic_reference,
+from gait.analysis.filtering import ButterworthLowPass
+from gait.analysis.analyze import analyze
+from gait.analysis.outputs import write_mot
+from gait.analysis.planar import LEG_TO_STATURE, scale_to_height, trajectories_2d
+from gait.analysis.reference import (gait_profile_score, gait_variable_scores, kinematic_reference,
                                          spatiotemporal_ranges)
-from services.analysis.synthetic_gait import SyntheticWalker
-from services.analysis.trajectories import Trajectories
+from gait.analysis.validation.synthetic import SyntheticWalker
+from gait.analysis.trajectories import Trajectories
 
 UP = np.array([0.0, 0.0, 1.0])
 
@@ -74,10 +74,10 @@ def _side_view_keypoints(trial, pixels_per_m: float = 400.0) -> np.ndarray:
 def test_2d_mode_gives_timing_and_angles_and_lengths_in_leg_lengths():
     walker = SyntheticWalker(cadence_steps_per_min=100.0, step_length_m=0.7)
     trial = walker.generate(10.0, 30.0)
-    three_d = analyse(Trajectories(dict(trial.positions), 30.0, UP, "3D", root_relative=True), ButterworthLowPass())
+    three_d = analyze(Trajectories(dict(trial.positions), 30.0, UP, "3D", root_relative=True), ButterworthLowPass())
     planar = trajectories_2d(_side_view_keypoints(trial), 30.0, "2D keypoints")
     assert planar.planar and planar.length_unit == "leg"
-    result = analyse(planar, ButterworthLowPass())
+    result = analyze(planar, ButterworthLowPass())
     assert result.parameters["cadence_steps_per_min"]["mean"] == pytest.approx(100.0, abs=1.0)
     leg = walker.thigh_m + walker.shank_m
     assert result.parameters["step_length_m"]["mean"] == pytest.approx(0.7 / leg, rel=0.05)  # in leg lengths
@@ -85,7 +85,7 @@ def test_2d_mode_gives_timing_and_angles_and_lengths_in_leg_lengths():
     for angle in ("left_knee_flexion_deg", "right_thigh_angle_deg"):
         np.testing.assert_allclose(result.kinematics[f"{angle}_mean"], three_d.kinematics[f"{angle}_mean"], atol=2.0)
     scaled = trajectories_2d(_side_view_keypoints(trial), 30.0, "2D keypoints", height_m=leg / LEG_TO_STATURE)
-    metres = analyse(scaled, ButterworthLowPass())
+    metres = analyze(scaled, ButterworthLowPass())
     assert metres.parameters["step_length_m"]["mean"] == pytest.approx(0.7, rel=0.05)
     with pytest.raises(InvalidInput, match="2D keypoints must be"):
         trajectories_2d(np.zeros((10, 5, 3)), 30.0, "bad")
@@ -115,27 +115,27 @@ def test_gait_analyze_in_2d_mode(tmp_path):
     path = tmp_path / "keypoints2d.npy"
     np.save(path, _side_view_keypoints(trial))
     out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(path), "--rate-hz", "30", "--out", str(out)],
+    done = subprocess.run([sys.executable, "-m", "gaitcli.main", "analyze", str(path), "--rate-hz", "30", "--out", str(out)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "(2D)" in done.stderr
     report = (out / "report.html").read_text()
     assert "(2D, sagittal plane)" in report and "step length (leg)" in report
     assert (out / "report.pdf").read_bytes().startswith(b"%PDF-")
-    missing_rate = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(path), "--out", str(out)],
+    missing_rate = subprocess.run([sys.executable, "-m", "gaitcli.main", "analyze", str(path), "--out", str(out)],
                                   capture_output=True, text=True, timeout=60)
     assert missing_rate.returncode == 2 and "need --rate-hz" in missing_rate.stderr
 
 
 def test_gait_analyze_picks_the_cutoff_by_residual_analysis(tmp_path):
-    from services.analysis.trc import write_trc
+    from gait.analysis.trc import write_trc
 
     trial = SyntheticWalker().generate(8.0, 100.0)
     rng = np.random.default_rng(3)
     path = tmp_path / "walk.trc"
     write_trc(path, {n: p + rng.normal(0, 0.002, p.shape) for n, p in trial.positions.items()}, 100.0)
     out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(path), "--cutoff-hz", "auto", "--out", str(out)],
+    done = subprocess.run([sys.executable, "-m", "gaitcli.main", "analyze", str(path), "--cutoff-hz", "auto", "--out", str(out)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     import json
@@ -143,7 +143,7 @@ def test_gait_analyze_picks_the_cutoff_by_residual_analysis(tmp_path):
     summary = json.loads((out / "analysis.json").read_text())
     assert 2.0 <= summary["cutoff_hz"] <= 15.0
     assert "residual analysis" in (out / "report.html").read_text()
-    bad = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(path), "--cutoff-hz", "fast", "--out", str(out)],
+    bad = subprocess.run([sys.executable, "-m", "gaitcli.main", "analyze", str(path), "--cutoff-hz", "fast", "--out", str(out)],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "neither a frequency in Hz nor auto" in bad.stderr
 
@@ -154,7 +154,7 @@ def test_gait_analyze_through_the_service_matches_in_process(tmp_path):
     import json
     import os
 
-    from services.analysis.trc import write_trc
+    from gait.analysis.trc import write_trc
 
     trial = SyntheticWalker().generate(8.0, 100.0)
     path = tmp_path / "walk.trc"
@@ -164,19 +164,19 @@ def test_gait_analyze_through_the_service_matches_in_process(tmp_path):
     results = {}
     for mode, extra in (("local", []), ("service", ["--service"])):
         out = tmp_path / mode
-        done = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(path), "--out", str(out), *extra],
+        done = subprocess.run([sys.executable, "-m", "gaitcli.main", "analyze", str(path), "--out", str(out), *extra],
                               capture_output=True, text=True, timeout=180, env=env)
         assert done.returncode == 0, done.stderr
         results[mode] = json.loads((out / "analysis.json").read_text())["spatiotemporal_parameters"]
         assert (out / "report.pdf").is_file() and (out / "gait_analysis.xlsx").is_file()
     assert results["service"]["cadence_steps_per_min"]["mean"] == pytest.approx(results["local"]["cadence_steps_per_min"]["mean"])
     assert results["service"]["step_length_m"] == pytest.approx(results["local"]["step_length_m"])
-    again = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(path), "--out", str(tmp_path / "again"),
+    again = subprocess.run([sys.executable, "-m", "gaitcli.main", "analyze", str(path), "--out", str(tmp_path / "again"),
                             "--service"], capture_output=True, text=True, timeout=180, env=env)
     assert again.returncode == 0
     bad = tmp_path / "bad.trc"
     bad.write_text("not a trc\n")
-    refused = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(bad), "--out", str(tmp_path / "bad"),
+    refused = subprocess.run([sys.executable, "-m", "gaitcli.main", "analyze", str(bad), "--out", str(tmp_path / "bad"),
                               "--service"], capture_output=True, text=True, timeout=180, env=env)
     assert refused.returncode == 2 and refused.stderr.strip().startswith("gait: error: not a TRC file"), refused.stderr
     stored = list((tmp_path / "home").rglob("*"))
@@ -184,8 +184,8 @@ def test_gait_analyze_through_the_service_matches_in_process(tmp_path):
 
 
 def test_axes_can_be_given(tmp_path):
-    from services.analysis.recording import AnalyzeOptions, parse_axis, read_recording
-    from services.analysis.trc import write_trc
+    from gait.analysis.recording import AnalyzeOptions, parse_axis, read_recording
+    from gait.analysis.trc import write_trc
 
     np.testing.assert_array_equal(parse_axis("-y"), [0, -1, 0])
     with pytest.raises(InvalidInput, match="must be x, y or z"):
@@ -197,14 +197,14 @@ def test_axes_can_be_given(tmp_path):
     np.testing.assert_array_equal(given.up, [0, 0, 1])
     assert given.notes["up axis"] == "z (given)"
     out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(path), "--out", str(out),
+    done = subprocess.run([sys.executable, "-m", "gaitcli.main", "analyze", str(path), "--out", str(out),
                            "--forward-axis=-x"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     import json
 
     bouts = json.loads((out / "analysis.json").read_text())["bouts"]
     assert bouts[0]["forward_x"] == 1.0  # the line given, the way along it found from the walk
-    vertical = subprocess.run([sys.executable, "-m", "gait.cli", "analyze", str(path), "--out", str(out),
+    vertical = subprocess.run([sys.executable, "-m", "gaitcli.main", "analyze", str(path), "--out", str(out),
                                "--forward-axis", "z"], capture_output=True, text=True, timeout=120)
     assert vertical.returncode == 2 and "cannot be the vertical" in vertical.stderr
 
@@ -212,7 +212,7 @@ def test_axes_can_be_given(tmp_path):
 def test_plot_titles_say_where_the_angles_come_from():
     import pandas as pd
 
-    from services.analysis.outputs import ReportContext, angle_source
+    from gait.analysis.outputs import ReportContext, angle_source
 
     side_view = ReportContext("phone video", "abc", "axes", angle_sources=pd.DataFrame({"angle": ["left_knee_flexion_deg"]}))
     assert angle_source(side_view) == "2D keypoints, side view"

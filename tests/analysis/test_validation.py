@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 
 from gait.assets import CORPUS, corpus_path
-from services.analysis.filtering import ButterworthLowPass
-from services.analysis.gait_analysis import analyse
-from services.analysis.treadmill import TreadmillDetector, support_velocity
-from services.analysis.validation.corpus import (MARKER_RECORDINGS, annotation_events, demo_annotation, force_events)
-from services.analysis.validation.runner import Case, score_case, synthetic_cases
-from services.analysis.validation.scoring import cadence_steps_per_min, match, score_events
+from gait.analysis.filtering import ButterworthLowPass
+from gait.analysis.analyze import analyze
+from gait.analysis.treadmill import TreadmillDetector, support_velocity
+from gait.analysis.validation.corpus import (MARKER_RECORDINGS, annotation_events, demo_annotation, force_events)
+from gait.analysis.validation.runner import Case, score_case, synthetic_cases
+from gait.analysis.validation.scoring import cadence_steps_per_min, match, score_events
 
 INSTALLED = all(corpus_path(asset.target.removeprefix("corpus/")).is_file() for asset in CORPUS)
 needs_corpus = pytest.mark.skipif(not INSTALLED, reason="the validation corpus is not installed (run `gait setup`)")
@@ -118,12 +118,12 @@ def test_auto_events_on_each_real_recording(recording):
 @needs_corpus
 def test_the_treadmill_recording_is_recognised():
     recording = next(r for r in MARKER_RECORDINGS if r.name == "treadmill-right-leg")
-    result = analyse(recording.load()[0], ButterworthLowPass())
+    result = analyze(recording.load()[0], ButterworthLowPass())
     (note,) = [w for w in result.warnings if "treadmill" in w]
     assert "0.9" in note  # the belt runs at about 0.96 m/s (the stance heel's velocity)
     for other in MARKER_RECORDINGS:
         if other is not recording:
-            assert not any("treadmill" in w for w in analyse(other.load()[0], ButterworthLowPass()).warnings)
+            assert not any("treadmill" in w for w in analyze(other.load()[0], ButterworthLowPass()).warnings)
 
 
 @needs_corpus

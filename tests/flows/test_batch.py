@@ -14,8 +14,8 @@ import cv2
 import pandas as pd
 import pytest
 
-from flows import batch as fb
-from gait import cli
+from flows import batch_flow as fb
+from gaitcli import main as cli
 from gait.config import STAGES
 from gait.store import open_store
 from gait.video import H264Writer, iter_frames, probe

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gait import cli
+from gaitcli import main as cli
 from gait.config import REPO_ROOT
 
 
@@ -32,7 +32,7 @@ def deployments_on(pool: str) -> dict:
 
 def test_deploy_registers_both_deployments_on_a_process_pool_idempotently(prefect_api, monkeypatch, capsys):
     env = {**os.environ, "PREFECT_API_URL": prefect_api}
-    result = subprocess.run([sys.executable, "-m", "gait.cli", "deploy", "--work-pool", "hospital"], env=env,
+    result = subprocess.run([sys.executable, "-m", "gaitcli.main", "deploy", "--work-pool", "hospital"], env=env,
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.splitlines()
@@ -44,7 +44,7 @@ def test_deploy_registers_both_deployments_on_a_process_pool_idempotently(prefec
     deployments = first["deployments"]
     assert set(deployments) == {"gait/full", "gait/batch"}
     assert deployments["gait/full"].entrypoint == "flows.gait_flow.gait_flow"
-    assert deployments["gait/batch"].entrypoint == "flows.batch.batch_flow"
+    assert deployments["gait/batch"].entrypoint == "flows.batch_flow.batch_flow"
     for deployment in deployments.values():
         assert not deployment.pull_steps and deployment.path is None, "the code is in the image, nothing to pull"
         assert deployment.enforce_parameter_schema

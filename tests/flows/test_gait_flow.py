@@ -19,14 +19,18 @@ from gait.errors import InvalidInput
 from gait.v1 import stages_pb2
 from tests.flows.conftest import answer, fail_first, start_scripted_server
 
-TASKS = ("ingest_video", "rotate_video", "estimate_pose_2d", "lift_to_3d", "analyse_gait", "export_outputs")
+TASKS = ("ingest_video", "rotate_video", "estimate_pose_2d", "lift_to_3d", "analyze_gait", "export_outputs")
 
 
 @pytest.fixture(autouse=True)
 def fast_retries(monkeypatch, prefect_api):
     """The flow's own tasks, with their retry policy unchanged but no delay between attempts."""
-    for name in TASKS:
-        monkeypatch.setattr(gf, name, getattr(gf, name).with_options(retry_delay_seconds=0))
+    from prefect import Task
+
+    tasks = {attribute: task for attribute, task in vars(gf).items() if isinstance(task, Task)}
+    assert sorted(task.name for task in tasks.values()) == sorted(TASKS)
+    for attribute, task in tasks.items():
+        monkeypatch.setattr(gf, attribute, task.with_options(retry_delay_seconds=0))
 
 
 @pytest.fixture

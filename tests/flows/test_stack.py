@@ -1,4 +1,4 @@
-"""End to end, as a user runs it: `python -m flows.stack` (a Prefect server, the four services and
+"""End to end, as a user runs it: `python -m gaitcli.stack` (a Prefect server, the four services and
 the served `gait/full`), then the real `prefect deployment run gait/full -p video=... --watch`.
 
 Costs ~25-35 s: the server's first start on a fresh database (migrations, ~8 s), the runner's
@@ -57,7 +57,7 @@ def stack(tmp_path):
     log_path = tmp_path / "stack.log"
     with open(log_path, "wb") as log:
         # spawn: should this test process die, the stack gets SIGTERM and stops what it started.
-        process = spawn([sys.executable, "-m", "flows.stack", "--port", str(port)], cwd=REPO_ROOT,
+        process = spawn([sys.executable, "-m", "gaitcli.stack", "--port", str(port)], cwd=REPO_ROOT,
                         env=_clean_env(home), stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S

@@ -17,7 +17,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from gait.cli import build_parser
+from gaitcli.main import build_parser
 from gait.config import REPO_ROOT, STAGES
 from tests.k8s.conftest import CHART, NAMESPACE, SCENARIOS, Rendered, helm, render
 from tests.k8s.conftest import load as load_all

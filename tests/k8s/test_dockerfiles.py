@@ -450,8 +450,8 @@ def test_dockerignore_keeps_out(path, rules):
     assert ignored(path, rules)
 
 
-@pytest.mark.parametrize("path", ["pyproject.toml", "README.md", "LICENSE", "docker/constraints.txt", "gait/cli.py",
-                                  "gait/v1/stages_pb2.py", "services/analysis/templates/report.html.j2",
+@pytest.mark.parametrize("path", ["pyproject.toml", "README.md", "LICENSE", "docker/constraints.txt", "gaitcli/main.py",
+                                  "gait/v1/stages_pb2.py", "gait/analysis/templates/report.html.j2",
                                   "services/lift3d/motionbert/backend.py", "flows/gait_flow.py"])
 def test_dockerignore_lets_in(path, rules):
     assert not ignored(path, rules)

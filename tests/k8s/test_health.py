@@ -15,9 +15,9 @@ from argparse import Namespace
 
 import pytest
 
-from gait import health
+from gaitcli import health
 from gait.config import STAGES
-from gait.launcher import LocalServices
+from gaitcli.launcher import LocalServices
 from gait.rpc import stop_gracefully
 
 
@@ -54,7 +54,7 @@ def args(**kw) -> Namespace:
 
 def test_cli_exits_0_on_serving_with_one_line(services):
     address = services.addresses["rotate"]
-    result = subprocess.run([sys.executable, "-m", "gait.cli", "health", address, "--service", "gait.v1.RotateService"],
+    result = subprocess.run([sys.executable, "-m", "gaitcli.main", "health", address, "--service", "gait.v1.RotateService"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"{address} gait.v1.RotateService: SERVING\n"
@@ -89,7 +89,7 @@ def test_usage_errors_exit_2(capsys):
     assert health.main(args()) == 2
     assert health.main(args(address="127.0.0.1:1", flow=True)) == 2
     env = dict(os.environ, PREFECT_API_URL="")
-    result = subprocess.run([sys.executable, "-m", "gait.cli", "health", "--prefect"], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "gaitcli.main", "health", "--prefect"], capture_output=True, text=True,
                             env=env, timeout=60)
     assert result.returncode == 2 and "PREFECT_API_URL" in result.stderr
 

@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 
 from gait.joints import HALPE_26
-from services.pose2d import backend as pose2d_backend
+from services.pose2d import registry as pose2d_registry
 from services.pose2d.alphapose.backend import AlphaPoseBackend, boxes_from_keypoints
 from services.pose2d.alphapose.configs import CHECKPOINTS
-from services.pose2d.backend import BlazePoseBackend, Pose2DResult, backend_class, backend_version, default_backend
+from services.pose2d.blazepose.backend import BlazePoseBackend
+from services.pose2d.protocol import Pose2DResult
+from services.pose2d.registry import backend_class, backend_version, default_backend
 from services.pose2d.outputs import alphapose_results
 
 
@@ -105,4 +107,4 @@ def test_synthetic_video_end_to_end(tmp_path, halpe_checkpoint_dir, monkeypatch)
 
 
 def test_registry_lists_alphapose():
-    assert set(pose2d_backend.BACKENDS) == {"blazepose-full", "alphapose-fastpose"}
+    assert set(pose2d_registry.BACKENDS) == {"blazepose-full", "alphapose-fastpose"}

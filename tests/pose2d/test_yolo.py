@@ -272,7 +272,7 @@ def test_backend_uses_the_detector_boxes(tmp_path, models_with_detector, monkeyp
     """With the weights present: the version names the detector; YOLO's box where it overlaps BlazePose's
     subject box, BlazePose's where not (counted); the real network runs at a small input size."""
     from services.pose2d.alphapose.backend import AlphaPoseBackend
-    from services.pose2d.backend import Pose2DResult
+    from services.pose2d.protocol import Pose2DResult
 
     video = tmp_path / "walk.avi"
     writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (320, 240))
@@ -353,7 +353,7 @@ def test_outputs_depend_on_the_weights(yolo_model, yolo_recording):
 
 
 def test_gait_models_lists_and_verifies_the_detector(models_with_detector, monkeypatch):
-    from gait.models import report
+    from gaitcli.model_report import report
 
     monkeypatch.setenv("GAIT_MODELS_DIR", str(models_with_detector))
     lines, all_right = report(deep=True)

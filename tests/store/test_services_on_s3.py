@@ -6,7 +6,7 @@ import numpy as np
 
 from gait.artifacts import Bundle
 from gait.ingest import ingest_video
-from gait.launcher import LocalServices
+from gaitcli.launcher import LocalServices
 from gait.store import open_store
 from gait.v1 import stages_pb2, stages_pb2_grpc
 from gait.video import H264Writer

@@ -31,7 +31,7 @@ from gait.joints import (
     halpe26_foot_points,
     halpe26_to_h36m17,
 )
-from services.lift3d.backends import CAMERA_AXES, Lifted3D
+from services.lift3d.protocol import CAMERA_AXES, Lifted3D
 from gait.checkpoints import load_placed
 from services.lift3d.motionbert.checkpoints import load_checkpoint
 from services.lift3d.motionbert.configs import CHECKPOINTS, CONFIGS

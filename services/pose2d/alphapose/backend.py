@@ -32,7 +32,8 @@ from gait.errors import Cancelled, InvalidInput, ModelMissing
 from gait.joints import HALPE_26
 from gait.video import iter_frames
 from services.pose2d.alphapose.configs import CHECKPOINTS, CONFIGS, DETECTOR, Checkpoint
-from services.pose2d.backend import BlazePoseBackend, FrameCallback, Pose2DResult
+from services.pose2d.blazepose.backend import BlazePoseBackend
+from services.pose2d.protocol import FrameCallback, Pose2DResult
 
 log = logging.getLogger(__name__)
 

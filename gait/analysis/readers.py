@@ -1,0 +1,128 @@
+"""Readers of the motion-capture files labs already have: OpenSim TRC, C3D (with the `c3d`
+package) and CSV of named joints. Each returns Trajectories in metres with the vertical axis
+detected; a malformed file raises InvalidInput naming the problem."""
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gait.errors import InvalidInput
+from gait.analysis.markers import map_markers, pelvis_landmarks
+from gait.analysis.trajectories import Trajectories, detect_up_axis
+
+UNIT_TO_M = {"mm": 1e-3, "cm": 1e-2, "m": 1.0}
+
+
+def _unit_scale(units: str) -> float:
+    try:
+        return UNIT_TO_M[units.strip().lower()]
+    except KeyError:
+        raise InvalidInput(f"unknown length unit {units.strip()!r}; expected mm, cm or m") from None
+
+
+def _trajectories(points: dict[str, np.ndarray], rate: float, scale: float, source: str,
+                  mapping: dict[str, str] | None) -> Trajectories:
+    joints, used = map_markers(points, mapping)
+    if not joints:
+        raise InvalidInput(f"no marker of the {source} maps to a joint (give a mapping, e.g. --markers LHEEL=left_heel)")
+    joints = {name: p * scale for name, p in joints.items()}
+    notes = {"markers": "; ".join(f"{joint} <- {'+'.join(markers)}" for joint, markers in sorted(used.items()))}
+    landmarks = pelvis_landmarks({marker: p * scale for marker, p in points.items()})
+    if landmarks and "left_hip" not in joints and "right_hip" not in joints:
+        joints.update(landmarks)
+        notes["hip joint centres"] = "Harrington et al. 2007 regression from ASIS and PSIS markers"
+    return Trajectories(joints, rate, detect_up_axis(joints), source, notes)
+
+
+def read_trc(path: Path, mapping: dict[str, str] | None = None) -> Trajectories:
+    """OpenSim TRC: header with DataRate and Units, marker names on line 4, X/Y/Z columns."""
+    lines = Path(path).read_text(errors="replace").splitlines()
+    if len(lines) < 6 or not lines[0].startswith("PathFileType"):
+        raise InvalidInput("not a TRC file: the first line must start with PathFileType")
+    keys, values = lines[1].split("\t"), lines[2].split("\t")
+    header = dict(zip((k.strip() for k in keys), (v.strip() for v in values)))
+    try:
+        rate = float(header["DataRate"])
+    except (KeyError, ValueError):
+        raise InvalidInput("TRC header has no valid DataRate") from None
+    names = [n.strip() for n in lines[3].split("\t")[2:] if n.strip()]
+    rows = [line for line in lines[5:] if line.strip()]
+    if not names or not rows:
+        raise InvalidInput("the TRC file names no markers or has no data rows")
+    try:
+        table = pd.read_csv(io.StringIO("\n".join(rows)), sep="\t", header=None, usecols=range(2 + 3 * len(names)))
+        data = table.apply(pd.to_numeric, errors="raise").to_numpy(float)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise InvalidInput(f"TRC data rows are malformed ({str(exc).splitlines()[0][:80]})") from None
+    points = {name: data[:, 2 + 3 * i: 5 + 3 * i] for i, name in enumerate(names)}
+    return _trajectories(points, rate, _unit_scale(header.get("Units", "mm")), "TRC file", mapping)
+
+
+def read_c3d(path: Path, mapping: dict[str, str] | None = None) -> Trajectories:
+    """C3D: point labels, rate and units from the parameters; residual < 0 marks a gap."""
+    import c3d
+
+    try:
+        with open(path, "rb") as handle, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "No analog data found" and friends
+            reader = c3d.Reader(handle)
+            labels = [str(label).strip() for label in reader.point_labels]
+            frames = [points.copy() for _, points, _ in reader.read_frames()]
+            rate = float(reader.point_rate)
+            units_param = reader.get("POINT:UNITS")
+            units = units_param.string_value if units_param is not None else "mm"
+    except (ValueError, KeyError, AssertionError, IndexError, EOFError, OSError) as exc:
+        raise InvalidInput(f"not a readable C3D file ({type(exc).__name__})") from None
+    if not frames:
+        raise InvalidInput("the C3D file has no frames")
+    data = np.stack(frames)  # (frames, points, 5): x, y, z, residual, cameras
+    xyz = np.where(data[..., 3:4] < 0, np.nan, data[..., :3])
+    points = {label: xyz[:, i] for i, label in enumerate(labels)}
+    return _trajectories(points, rate, _unit_scale(units), "C3D file", mapping)
+
+
+def read_csv(path: Path, rate_hz: float | None = None, units: str = "m", mapping: dict[str, str] | None = None) -> Trajectories:
+    """CSV with columns <joint>_x, <joint>_y, <joint>_z and either time_s (or time) or a rate given."""
+    try:
+        table = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"not a readable CSV file ({type(exc).__name__})") from None
+    names = sorted({c[:-2] for c in table.columns if c.endswith(("_x", "_y", "_z"))})
+    points = {}
+    for name in names:
+        columns = [f"{name}_{axis}" for axis in "xyz"]
+        if all(c in table.columns for c in columns):
+            points[name] = table[columns].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    if not points:
+        raise InvalidInput("the CSV has no <joint>_x, <joint>_y, <joint>_z columns")
+    time_column = next((c for c in ("time_s", "time") if c in table.columns), None)
+    if rate_hz is None:
+        if time_column is None:
+            raise InvalidInput("the CSV has no time_s column: give the sampling rate")
+        steps = np.diff(table[time_column].to_numpy(float))
+        if steps.size == 0 or not np.all(steps > 0):
+            raise InvalidInput("the CSV's time column is not increasing")
+        rate_hz = 1.0 / float(np.median(steps))
+    return _trajectories(points, rate_hz, _unit_scale(units), "CSV file", mapping)
+
+
+def read_trajectories(path: Path, rate_hz: float | None = None, units: str | None = None,
+                      mapping: dict[str, str] | None = None) -> Trajectories:
+    """By file extension: .trc, .c3d or .csv."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInput("the file does not exist")
+    if path.stat().st_size == 0:
+        raise InvalidInput("the file is empty")
+    suffix = path.suffix.lower()
+    if suffix == ".trc":
+        return read_trc(path, mapping)
+    if suffix == ".c3d":
+        return read_c3d(path, mapping)
+    if suffix == ".csv":
+        return read_csv(path, rate_hz, units or "m", mapping)
+    raise InvalidInput(f"unsupported file type {suffix!r}; expected .trc, .c3d or .csv")

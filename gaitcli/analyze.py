@@ -1,0 +1,91 @@
+"""`gait analyze FILE --out DIR`: the gait analysis alone on a motion-capture file (TRC, C3D, CSV
+of named joints) or, in 2D mode, on 2D keypoints (`.npy` of Halpe-26 or COCO-17 x, y, score per
+frame, as pose2d writes keypoints2d.npy): in this process, or with `--service` through the
+analysis service (GAIT_ANALYSIS_ADDR, else one started on loopback) and the store."""
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+from gait.errors import InvalidInput
+from gaitcli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail
+from gait.analysis.recording import AnalyzeOptions
+
+__all__ = ["AnalyzeOptions", "analyze_file"]
+
+
+def _report(summary: dict, out: Path) -> None:
+    parameters = summary["spatiotemporal_parameters"]
+    cadence = parameters.get("cadence_steps_per_min")
+    line = f"cadence {cadence['mean']:.1f} steps/min from {cadence['n']} steps" if cadence else "no complete steps found"
+    print(f"{summary['events']} events ({summary['mode']}), {line}; outputs in {out}", file=sys.stderr)
+    for warning in summary["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
+def analyze_file(path: Path, out: Path, options: AnalyzeOptions, service: bool = False) -> int:
+    if service:
+        return _analyze_via_service(path, out, options)
+    from gait.analysis.recording import analyze_recording
+
+    try:
+        if not path.is_file():
+            raise InvalidInput("the file does not exist")
+        out.mkdir(parents=True, exist_ok=True)
+        _, _, summary = analyze_recording(path, options, hashlib.sha256(path.read_bytes()).hexdigest()[:16], out)
+    except (InvalidInput, ValueError) as exc:
+        return fail(str(exc), EXIT_USAGE)
+    _report(summary, out)
+    return EXIT_OK
+
+
+def _analyze_via_service(path: Path, out: Path, options: AnalyzeOptions) -> int:
+    import json
+    import os
+
+    import grpc
+
+    from gait.artifacts import Bundle
+    from gait.config import ClientConfig, gait_home
+    from gait.ingest import ingest_recording
+    from gaitcli.launcher import LocalServices
+    from gait.logs import configure_logging
+    from gait.store import open_store
+    from gait.v1 import stages_pb2, stages_pb2_grpc
+
+    # the terminal shows at most one error line; the service's log goes to a file
+    configure_logging("INFO", path=gait_home() / "logs" / "gait-analyze.log")
+    try:
+        store = open_store()
+        recording = ingest_recording(store, path)
+    except InvalidInput as exc:
+        return fail(str(exc), EXIT_USAGE)
+    request = stages_pb2.RecordingAnalysisRequest(
+        recording_bundle_key=recording.key, units=options.units or "", markers=options.markers or "",
+        cutoff_auto=options.cutoff_hz == "auto", events_method=options.events, sex=options.sex or "",
+        up_axis=options.up_axis or "", forward_axis=options.forward_axis or "")
+    for field, value in (("rate_hz", options.rate_hz), ("filter_order", options.order), ("height_m", options.height_m),
+                         ("age_years", options.age_years)):
+        if value is not None:
+            setattr(request, field, value)
+    if options.cutoff_hz not in (None, "auto"):
+        request.cutoff_hz = float(options.cutoff_hz)
+    config = ClientConfig.from_env()
+    local = None if os.environ.get("GAIT_ANALYSIS_ADDR") else LocalServices(("analysis",))
+    address = local.addresses["analysis"] if local else config.addresses["analysis"]
+    try:
+        with grpc.insecure_channel(address) as channel:
+            response = stages_pb2_grpc.AnalysisServiceStub(channel).AnalyzeRecording(request, timeout=config.timeout_s)
+    except grpc.RpcError as exc:
+        code = EXIT_USAGE if exc.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND) else EXIT_FAILED
+        return fail(exc.details() or exc.code().name, code)
+    finally:
+        if local:
+            local.stop()
+    bundle = Bundle.open(store, response.outcome.bundle_key, expected_stage="analysis")
+    out.mkdir(parents=True, exist_ok=True)
+    for name in bundle.files:
+        bundle.fetch(name, out)
+    _report(json.loads((out / "analysis.json").read_text()), out)
+    return EXIT_OK

@@ -1,0 +1,160 @@
+"""`gait run` and `gait batch` in one process: the four services on loopback and a real Prefect
+flow run of `gait` (one video) or of the batch flow (`flows.batch_flow`).
+
+The Prefect API the run reports to is, in order of preference: the one PREFECT_API_URL names when
+it answers (e.g. a `gait stack` that is up: the run then shows in its UI), else Prefect's temporary
+server, started first thing as a child process so that its start-up (~2.5 s) overlaps the import
+of Prefect, the services' start-up and the ingest of the video, and stopped at the end.
+
+The video is ingested here, before the flow run, and the flow gets its content-hash key: the
+clinic's file name never reaches Prefect's database, logs or UI.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
+
+from flows.progress import Listener
+from flows.runtime import TemporaryPrefectAPI, api_is_healthy, configure_prefect, drain_prefect_workers
+
+if TYPE_CHECKING:
+    from prefect.states import State
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextmanager
+def _quiet_prefect_console() -> Iterator[None]:
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    handlers = [h for h in logging.getLogger().handlers if isinstance(h, PrefectConsoleHandler)]
+    levels = [h.level for h in handlers]
+    for handler in handlers:
+        handler.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for handler, level in zip(handlers, levels):
+            handler.setLevel(level)
+
+
+@contextmanager
+def local_runtime(
+    prepare: Callable[[], T],
+    listener: Listener | None = None,
+    prefect_console: bool = True,
+) -> Iterator[T]:
+    """The four services on loopback and a Prefect API for flow runs in this process, for a `with` block.
+
+    `prepare()` runs while the API server starts (after the services are up); its result is what
+    the block gets. See `run_local` for `listener` and `prefect_console`.
+    """
+    started = time.perf_counter()
+    configure_prefect()
+    with ExitStack() as stack:
+        api_url = os.environ.get("PREFECT_API_URL", "").strip()
+        api = None
+        if not (api_url and api_is_healthy(api_url, timeout_s=1.0)):
+            if api_url:
+                log.warning("PREFECT_API_URL does not answer; using a temporary Prefect server", extra={"api": api_url})
+            api = TemporaryPrefectAPI().start()
+            stack.callback(api.stop)
+
+        # While the API server starts: import Prefect, start the services, prepare (e.g. ingest).
+        from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+        from flows import progress
+        from gaitcli.launcher import LocalServices
+
+        services = stack.enter_context(LocalServices())
+        prepared = prepare()
+        if api is not None:
+            api_url = api.wait_ready()
+        log.info("prefect api ready", extra={"seconds": round(time.perf_counter() - started, 2)})
+
+        stack.enter_context(_environment(services.environment()))
+        settings: dict = {PREFECT_API_URL: api_url}
+        if api is not None:
+            # Heartbeats let a long-lived server notice a crashed run; the temporary server dies
+            # with this process, so nobody would read them, and stopping the heartbeat thread
+            # costs up to 1 s at the end of every run (it sleeps in 1 s steps).
+            settings[PREFECT_FLOWS_HEARTBEAT_FREQUENCY] = None
+        stack.enter_context(temporary_settings(updates=settings))
+        if api is not None:
+            stack.callback(drain_prefect_workers)  # queued logs and events, before the server stops
+        if not prefect_console:
+            stack.enter_context(_quiet_prefect_console())
+        if listener is not None:
+            stack.enter_context(progress.listening(listener))
+        yield prepared
+
+
+def run_local(
+    video: Path,
+    out_dir: Path | None = None,
+    rotation_deg: int | None = None,
+    cutoff_hz: float | None = None,
+    filter_order: int | None = None,
+    listener: Listener | None = None,
+    prefect_console: bool = True,
+) -> dict[str, str]:
+    """Run the whole pipeline on `video` and export the outputs to `out_dir` (when given).
+
+    Returns the bundle key of every step (see `flows.gait_flow.gait_flow`). Raises
+    `gait.errors.InvalidInput` for an unreadable video (before any flow run) and the failing
+    task's exception otherwise (`flows.client.StageCallFailed`: `str()` is one readable line).
+    `listener`, if given, receives a `flows.progress.StageEvent` as each step starts and ends.
+    `prefect_console=False` keeps Prefect's own console lines (run states, and the tracebacks it
+    logs when a task fails) off the terminal during the run, for a CLI that shows the listener's
+    lines and one error line instead; the API still gets every line (the runs of `gait run` are
+    in the same database that `gait stack`'s UI shows).
+    """
+    from gait.ingest import ingest_video
+    from gait.store import open_store
+
+    with local_runtime(lambda: ingest_video(open_store(), Path(video)).key, listener, prefect_console) as video_key:
+        from flows.gait_flow import gait_flow
+
+        return gait_flow(
+            video=video_key,
+            rotation_deg=rotation_deg,
+            cutoff_hz=cutoff_hz,
+            filter_order=filter_order,
+            out_dir=str(out_dir) if out_dir is not None else None,
+        )
+
+
+def run_batch_local(
+    prefix: str | None,
+    keys: list[str] | None,
+    out_dir: Path | None = None,
+    concurrency: int = 4,
+    prefect_console: bool = True,
+) -> State:
+    """Run the `gait/batch` flow in this process on videos already in the store (see
+    `flows.batch_flow.batch_flow`). Returns the flow run's final state: Completed, or Failed when a
+    video failed (its result is then still the batch's result) or the batch could not start."""
+    with local_runtime(lambda: None, prefect_console=prefect_console):
+        from flows.batch_flow import batch_flow
+
+        return batch_flow(prefix=prefix, keys=keys, concurrency=concurrency,
+                          out_dir=str(out_dir) if out_dir is not None else None, return_state=True)
