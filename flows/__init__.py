@@ -7,7 +7,7 @@ services over gRPC only; `gaitcli.local` and `gaitcli.stack` run them against lo
 - `flows.deployments`: the `gait/full` and `gait/batch` deployments, declared in one place,
   `serve_deployments()` and `deploy_to_work_pool()` (`gait deploy`).
 - `flows.progress`: an optional in-process listener for per-stage progress lines.
-- `flows.client`: one stage call (channel per call, deadline, wait_for_ready, transient codes).
+- `gait.client`: one stage call (channel per call, deadline, wait_for_ready, transient codes).
 - `flows.smoke_flow`: the `gait-smoke` flow of `gait health --flow` (the chart's `helm test`).
 - `flows.runtime`: Prefect's environment defaults (PREFECT_HOME under GAIT_HOME, no telemetry)
   and the temporary API server process.

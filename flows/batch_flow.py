@@ -35,20 +35,20 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import Field
 
 import gait
-from flows.client import StageCallFailed
+from gait.client import StageCallFailed
 from flows.gait_flow import TASK_OPTIONS, run_pipeline
 from gait.artifacts import Bundle, canonical_json, find_bundle
-from gait.config import STAGES
+from gait.contracts import ANALYSIS, INGEST, POSE2D, RECORDING, ROTATE, STAGES, VIDEO
 from gait.errors import ArtifactNotFound, GaitError, InvalidInput
-from gait.ingest import RECORDING_STAGE, VIDEO_STAGE, VIDEO_SUFFIXES
+from gait.ingest import VIDEO_SUFFIXES
 from gait.store import open_store
 
 BATCHES = "batches/"
-SCHEMA = "gaitcli.batch/1"
+SCHEMA = "gait.batch/1"
 DONE, FAILED, SKIPPED = "done", "failed", "skipped-already-done"
 # Where the pipeline keeps its own objects: never taken for an archive's videos.
-OWN_PREFIXES = tuple(f"{name}/" for name in (VIDEO_STAGE, RECORDING_STAGE, *STAGES, BATCHES.rstrip("/"), "smoke"))
-STEPS = ("ingest", *STAGES)
+OWN_PREFIXES = tuple(f"{name}/" for name in (VIDEO, RECORDING, *STAGES, BATCHES.rstrip("/"), "smoke"))
+STEPS = (INGEST, *STAGES)
 # The analysis's spatiotemporal parameters in the summary (the mean over the clip's steps).
 PARAMETERS = ("cadence_steps_per_min", "speed_m_s", "step_length_m", "stride_length_m", "step_width_m",
               "stride_time_s", "double_support_pct")
@@ -117,13 +117,13 @@ def record_finished_video(record_key: str, source: str, keys: dict[str, str],
                           seconds: dict[str, float]) -> dict[str, Any]:
     """The video's summary row, from its bundles' manifests, stored as its done record; returns the row."""
     store = open_store()
-    rotate = Bundle.open(store, keys["rotate"], expected_stage="rotate").meta
-    analysis = Bundle.open(store, keys["analysis"], expected_stage="analysis").meta
+    rotate = Bundle.open(store, keys[ROTATE], expected_stage=ROTATE).meta
+    analysis = Bundle.open(store, keys[ANALYSIS], expected_stage=ANALYSIS).meta
     parameters = analysis.get("spatiotemporal_parameters", {})
     row = {
-        "source": source, "video_key": keys["video"], "analysis_key": keys["analysis"],
+        "source": source, "video_key": keys[VIDEO], "analysis_key": keys[ANALYSIS],
         "video_s": rotate["frames"] / rotate["fps"],
-        "detection_rate": Bundle.open(store, keys["pose2d"], expected_stage="pose2d").meta["detection_rate"],
+        "detection_rate": Bundle.open(store, keys[POSE2D], expected_stage=POSE2D).meta["detection_rate"],
         "total_s": sum(seconds.values()), **{f"{step}_s": seconds[step] for step in STEPS},
         "steps": parameters.get("cadence_steps_per_min", {}).get("n", 0),
         **{name: parameters[name]["mean"] for name in PARAMETERS if name in parameters},

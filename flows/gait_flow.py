@@ -2,7 +2,7 @@
 
 Each task is one step, named for what it does, and returns the key of the bundle it produced (the
 task results are the artifact keys; the artifacts stay in the store). Remote tasks declare their
-retries, and `retry_on_transient` lets only transient faults be retried (see `flows.client`).
+retries, and `retry_on_transient` lets only transient faults be retried (see `gait.client`).
 Nothing here holds a client: every call opens its own channel to GAIT_<STAGE>_ADDR.
 """
 from __future__ import annotations
@@ -18,11 +18,12 @@ from prefect.cache_policies import NONE
 from prefect.context import TaskRunContext
 
 from flows import progress
-from flows.client import StageCallFailed, call_stage
+from gait.client import StageCallFailed, call_stage
+from gait.contracts import ANALYSIS, EXPORT, INGEST, LIFT3D, POSE2D, ROTATE, VIDEO
 from gait.errors import InvalidInput, TransientError
 from gait.v1 import stages_pb2
 
-VIDEO_KEY_PREFIX = "video/"
+VIDEO_KEY_PREFIX = f"{VIDEO}/"
 RETRIES = 3
 RETRY_DELAYS_S = [2.0, 5.0, 15.0]
 
@@ -123,7 +124,7 @@ def ingest(video: str) -> str:
         raise InvalidInput("`video` is neither a readable video file on this machine, nor the key of an ingested "
                            "video, nor a video object in the store")
 
-    return _run_step("ingest", step)
+    return _run_step(INGEST, step)
 
 
 @task(name="rotate_video", **TASK_OPTIONS)
@@ -132,7 +133,7 @@ def rotate_video(video_key: str, rotation_deg: int | None = None) -> str:
     request = stages_pb2.RotateRequest(video_key=video_key)
     if rotation_deg is not None:
         request.rotation_deg = rotation_deg
-    return _run_step("rotate", _remote("rotate", "Rotate", request, lambda r: {
+    return _run_step(ROTATE, _remote(ROTATE, "Rotate", request, lambda r: {
         "rotated_deg": r.rotation_applied_deg, "frames": r.frames, "fps": round(r.fps, 2)}))
 
 
@@ -140,7 +141,7 @@ def rotate_video(video_key: str, rotation_deg: int | None = None) -> str:
 def estimate_pose_2d(video_bundle_key: str) -> str:
     """2D keypoints of the walking subject (Pose2DService.EstimatePose); returns the `pose2d/...` key."""
     request = stages_pb2.Pose2DRequest(video_bundle_key=video_bundle_key)
-    return _run_step("pose2d", _remote("pose2d", "EstimatePose", request, lambda r: {
+    return _run_step(POSE2D, _remote(POSE2D, "EstimatePose", request, lambda r: {
         "frames": r.frames, "detected": round(r.detection_rate, 3)}))
 
 
@@ -148,7 +149,7 @@ def estimate_pose_2d(video_bundle_key: str) -> str:
 def lift_to_3d(pose2d_bundle_key: str) -> str:
     """Lift the 2D keypoints to 3D (Lift3DService.Lift); returns the `lift3d/...` key."""
     request = stages_pb2.Lift3DRequest(pose2d_bundle_key=pose2d_bundle_key)
-    return _run_step("lift3d", _remote("lift3d", "Lift", request, lambda r: {
+    return _run_step(LIFT3D, _remote(LIFT3D, "Lift", request, lambda r: {
         "frames": r.frames, "valid": round(r.valid_fraction, 3)}))
 
 
@@ -161,7 +162,7 @@ def analyze_gait(pose2d_bundle_key: str, lift3d_bundle_key: str,
         request.cutoff_hz = cutoff_hz
     if filter_order is not None:
         request.filter_order = filter_order
-    return _run_step("analysis", _remote("analysis", "Analyze", request, lambda r: {
+    return _run_step(ANALYSIS, _remote(ANALYSIS, "Analyze", request, lambda r: {
         "cutoff_hz": round(r.cutoff_hz, 3), "order": r.filter_order}))
 
 
@@ -176,7 +177,7 @@ def export(bundle_keys: dict[str, str], out_dir: str) -> str:
         written = export_outputs(open_store(), bundle_keys, Path(out_dir).expanduser())
         return "", False, "", {"files": len(written)}
 
-    _run_step("export", step)
+    _run_step(EXPORT, step)
     return out_dir
 
 
@@ -201,12 +202,12 @@ def run_pipeline(video: str, rotation_deg: int | None = None, cutoff_hz: float |
         seconds[step] = time.perf_counter() - started
         return key
 
-    video_key = timed("ingest", ingest, video)
-    rotated = timed("rotate", rotate_video, video_key, rotation_deg)
-    pose2d = timed("pose2d", estimate_pose_2d, rotated)
-    lifted = timed("lift3d", lift_to_3d, pose2d)
-    analyzed = timed("analysis", analyze_gait, pose2d, lifted, cutoff_hz, filter_order)
-    keys = {"video": video_key, "rotate": rotated, "pose2d": pose2d, "lift3d": lifted, "analysis": analyzed}
+    video_key = timed(INGEST, ingest, video)
+    rotated = timed(ROTATE, rotate_video, video_key, rotation_deg)
+    pose2d = timed(POSE2D, estimate_pose_2d, rotated)
+    lifted = timed(LIFT3D, lift_to_3d, pose2d)
+    analyzed = timed(ANALYSIS, analyze_gait, pose2d, lifted, cutoff_hz, filter_order)
+    keys = {VIDEO: video_key, ROTATE: rotated, POSE2D: pose2d, LIFT3D: lifted, ANALYSIS: analyzed}
     return PipelineRun(keys, seconds)
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import uuid
 
 from flows.deployments import DEPLOYMENTS
-from gait.config import STAGES, ClientConfig
+from gait.config import ClientConfig
+from gait.contracts import STAGES
 from gait.health import check_grpc
 
 

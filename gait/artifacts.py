@@ -20,7 +20,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -134,6 +134,16 @@ def find_bundle(store: ObjectStore, key: str) -> Bundle | None:
     if not store.exists(f"{key}/{MANIFEST}"):
         return None
     return Bundle.open(store, key)
+
+
+def cached_stage(store: ObjectStore, stage: str, version: str, inputs: Mapping[str, str], config: Mapping[str, Any],
+                 compute: Callable[[str], Bundle]) -> tuple[Bundle, bool]:
+    """The one cached-stage sequence every stage and ingest uses: the key from the stage's version,
+    its inputs' digests and its settings (`derive_bundle_key`); the bundle already committed there
+    (cached: True), else the one `compute(key)` commits (False)."""
+    key = derive_bundle_key(stage, version, inputs, config)
+    found = find_bundle(store, key)
+    return (found, True) if found is not None else (compute(key), False)
 
 
 class BundleWriter:

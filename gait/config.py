@@ -9,8 +9,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-STAGES = ("rotate", "pose2d", "lift3d", "analysis")
-DEFAULT_PORTS = {"rotate": 50051, "pose2d": 50052, "lift3d": 50053, "analysis": 50054}
+from gait.contracts import ANALYSIS, LIFT3D, POSE2D, ROTATE, STAGES
+
+DEFAULT_PORTS = {ROTATE: 50051, POSE2D: 50052, LIFT3D: 50053, ANALYSIS: 50054}
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -75,6 +76,8 @@ class ServiceConfig:
     max_workers: int = 4
     grace_s: float = 10.0
     num_threads: int = 2
+    backend: str = ""  # GAIT_<STAGE>_BACKEND (pose2d, lift3d): empty picks the default rule of its registry
+    x264_preset: str = "veryfast"  # GAIT_X264_PRESET (rotate)
     store: StoreConfig = field(default_factory=StoreConfig)
 
     @classmethod
@@ -89,6 +92,8 @@ class ServiceConfig:
             max_workers=int(_env("GAIT_MAX_WORKERS", "4")),
             grace_s=float(_env("GAIT_GRACE_S", "10")),
             num_threads=int(_env("GAIT_NUM_THREADS", str(min(4, os.cpu_count() or 1)))),
+            backend=_env(prefix + "BACKEND", ""),
+            x264_preset=_env("GAIT_X264_PRESET", "veryfast"),
             store=StoreConfig.from_env(),
         )
 

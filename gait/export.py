@@ -13,9 +13,8 @@ import json
 from pathlib import Path
 
 from gait.artifacts import Bundle
+from gait.contracts import EXPORT_FOLDERS
 from gait.store.base import ObjectStore
-
-FOLDERS = {"rotate": "video", "pose2d": "alphapose-results", "lift3d": "results", "analysis": "analysis"}
 
 
 def export_outputs(store: ObjectStore, bundle_keys: dict[str, str], out_dir: Path) -> list[Path]:
@@ -23,10 +22,10 @@ def export_outputs(store: ObjectStore, bundle_keys: dict[str, str], out_dir: Pat
     out_dir = Path(out_dir)
     written: list[Path] = []
     for stage, key in bundle_keys.items():
-        if stage not in FOLDERS:
+        if stage not in EXPORT_FOLDERS:
             continue
         bundle = Bundle.open(store, key, expected_stage=stage)
-        folder = out_dir / FOLDERS[stage]
+        folder = out_dir / EXPORT_FOLDERS[stage]
         folder.mkdir(parents=True, exist_ok=True)
         for name in bundle.files:
             written.append(bundle.fetch(name, folder))

@@ -11,16 +11,16 @@ from typing import Callable
 
 def check_grpc(address: str, service: str = "", timeout_s: float = 5.0) -> tuple[bool, str]:
     """(healthy, one line) from grpc.health.v1.Health/Check on `address` for `service`."""
-    import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+    from gait.client import StageCallFailed, call
+
     label = f"{address} {service or '(server)'}"
-    with grpc.insecure_channel(address) as channel:
-        try:
-            reply = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service=service), timeout=timeout_s)
-        except grpc.RpcError as exc:
-            return False, f"{label}: {exc.code().name} ({exc.details()})"
+    try:
+        reply = call(label, address, health_pb2_grpc.HealthStub, "Check", health_pb2.HealthCheckRequest(service=service),
+                     timeout_s, wait_for_ready=False)
+    except StageCallFailed as exc:
+        return False, f"{label}: {exc.code_name} ({exc.details})"
     status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
     return reply.status == health_pb2.HealthCheckResponse.SERVING, f"{label}: {status}"
 

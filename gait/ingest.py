@@ -12,12 +12,12 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from gait.alphapose_json import read_alphapose_json
-from gait.artifacts import Bundle, BundleWriter, derive_bundle_key, find_bundle, sha256_file
+from gait.artifacts import Bundle, BundleWriter, cached_stage, sha256_file
+from gait.contracts import INGEST, INGEST_VERSION, KEYPOINTS_2D, POSE2D, RECORDING, VIDEO
 from gait.errors import ArtifactNotFound, InvalidInput
 from gait.joints import COCO_17, HALPE_26
 from gait.store.base import ObjectStore, check_key
 
-VIDEO_STAGE = "video"
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".3gp"}
 
 
@@ -27,17 +27,8 @@ def ingest_video(store: ObjectStore, path: Path) -> Bundle:
         raise InvalidInput("the video file does not exist or is not a file")
     if path.stat().st_size == 0:
         raise InvalidInput("the video file is empty (0 bytes)")
-    digest = sha256_file(path)
-    key = f"{VIDEO_STAGE}/{digest[:32]}"
-    existing = find_bundle(store, key)
-    if existing is not None:
-        return existing
     suffix = path.suffix.lower() if path.suffix.lower() in VIDEO_SUFFIXES else ".bin"
-    with BundleWriter(store, key, VIDEO_STAGE, {"name": "ingest", "version": "1"}, {}, {}) as writer:
-        name = f"source{suffix}"
-        shutil.copyfile(path, writer.path(name))
-        writer.add(name, "video/*", "the video as received, byte for byte", {"sha256": digest})
-        return writer.commit({"source_file": name, "bytes": path.stat().st_size})
+    return _ingest_file(store, VIDEO, path, suffix, "video/*", "the video as received, byte for byte")
 
 
 def ingest_stored_video(store: ObjectStore, key: str) -> Bundle:
@@ -57,7 +48,6 @@ def ingest_stored_video(store: ObjectStore, key: str) -> Bundle:
         return ingest_video(store, path)
 
 
-RECORDING_STAGE = "recording"
 # what `gait analyze` reads: motion capture (TRC, C3D, CSV) and 2D keypoints (.npy, AlphaPose .json)
 RECORDING_SUFFIXES = (".trc", ".c3d", ".csv", ".npy", ".json")
 
@@ -70,19 +60,24 @@ def ingest_recording(store: ObjectStore, path: Path) -> Bundle:
     suffix = path.suffix.lower()
     if suffix not in RECORDING_SUFFIXES:
         raise InvalidInput(f"unknown recording type {suffix or '(none)'!r}; expected {', '.join(RECORDING_SUFFIXES)}")
+    return _ingest_file(store, RECORDING, path, suffix, "application/octet-stream",
+                        "the recording as received, byte for byte")
+
+
+def _ingest_file(store: ObjectStore, kind: str, path: Path, suffix: str, mime: str, description: str) -> Bundle:
+    """`path` byte for byte as a `kind` bundle keyed by its content (`source<suffix>`)."""
     digest = sha256_file(path)
-    key = f"{RECORDING_STAGE}/{digest[:32]}"
-    existing = find_bundle(store, key)
-    if existing is not None:
-        return existing
-    with BundleWriter(store, key, RECORDING_STAGE, {"name": "ingest", "version": "1"}, {}, {}) as writer:
-        name = f"source{suffix}"
-        shutil.copyfile(path, writer.path(name))
-        writer.add(name, "application/octet-stream", "the recording as received, byte for byte", {"sha256": digest})
-        return writer.commit({"source_file": name, "bytes": path.stat().st_size})
+
+    def compute(key: str) -> Bundle:
+        with BundleWriter(store, key, kind, {"name": INGEST, "version": INGEST_VERSION}, {}, {}) as writer:
+            name = f"source{suffix}"
+            shutil.copyfile(path, writer.path(name))
+            writer.add(name, mime, description, {"sha256": digest})
+            return writer.commit({"source_file": name, "bytes": path.stat().st_size})
+
+    return cached_stage(store, kind, INGEST_VERSION, {"file": digest}, {}, compute)[0]
 
 
-POSE2D_STAGE = "pose2d"
 ALPHAPOSE_RESULTS = {"name": "alphapose-results", "version": "external"}
 
 
@@ -95,19 +90,20 @@ def ingest_alphapose_results(store: ObjectStore, path: Path, fps: float, width: 
     if not Path(path).is_file():
         raise InvalidInput("the file does not exist")
     config = {"fps": float(fps), "width": int(width), "height": int(height)}
-    key = derive_bundle_key(POSE2D_STAGE, ALPHAPOSE_RESULTS["version"], {"alphapose-results": sha256_file(path)}, config)
-    existing = find_bundle(store, key)
-    if existing is not None:
-        return existing
-    subject = read_alphapose_json(Path(path))
+    return cached_stage(store, POSE2D, ALPHAPOSE_RESULTS["version"], {"alphapose-results": sha256_file(path)}, config,
+                        lambda key: _write_alphapose_results(store, key, Path(path), config))[0]
+
+
+def _write_alphapose_results(store: ObjectStore, key: str, path: Path, config: dict) -> Bundle:
+    subject = read_alphapose_json(path)
     joints = list(HALPE_26 if subject.layout == "halpe26" else COCO_17)
     image = {"units": "px", "axes": {"x": "right in the image", "y": "down"}, **config,
              "frames": len(subject.keypoints), "layout": subject.layout, "joints": joints}
     found = np.isfinite(subject.keypoints[:, :, 0]).any(axis=1)
-    with BundleWriter(store, key, POSE2D_STAGE, ALPHAPOSE_RESULTS, {}, config) as writer:
+    with BundleWriter(store, key, POSE2D, ALPHAPOSE_RESULTS, {}, config) as writer:
         shutil.copyfile(path, writer.path("alphapose-results.json"))
         writer.add("alphapose-results.json", "application/json", "the AlphaPose results as received, byte for byte", image)
-        writer.add_npy("keypoints2d.npy", subject.keypoints.astype(np.float32),
+        writer.add_npy(KEYPOINTS_2D, subject.keypoints.astype(np.float32),
                        f"the walker's 2D keypoints (frames, {len(joints)}, 3): x, y, score; NaN where not found",
                        {**image, "channels": ["x", "y", "score"]})
         return writer.commit({**config, "frames": len(subject.keypoints), "layout": subject.layout,

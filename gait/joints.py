@@ -35,6 +35,9 @@ H36M_17 = (
 
 # Foot points kept beside the H36M-17 array, under the project's names.
 FOOT_POINTS = ("left_heel", "right_heel", "left_toe", "right_toe")
+# the foot trajectories the analysis filters and writes: 2D in Halpe-26 names, 3D in the lifted names
+FOOT_JOINTS_2D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_big_toe", "right_big_toe")
+FOOT_JOINTS_3D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_toe", "right_toe")
 
 # Skeleton edges in Halpe-26 indices, for drawing.
 HALPE_26_EDGES = (
@@ -131,3 +134,34 @@ def halpe26_to_h36m17(points: np.ndarray) -> np.ndarray:
 def halpe26_foot_points(points: np.ndarray) -> np.ndarray:
     """(..., 26, C) Halpe-26 to (..., 4, C) heels and toes in FOOT_POINTS order (toe = big toe)."""
     return np.asarray(points)[..., [_H["left_heel"], _H["right_heel"], _H["left_big_toe"], _H["right_big_toe"]], :]
+
+
+# Human3.6M-17 joints that swap under a horizontal flip (flip_data's left and right lists).
+_H36M_LEFT = [H36M_17.index(n) for n in ("left_hip", "left_knee", "left_ankle", "left_shoulder", "left_elbow", "left_wrist")]
+_H36M_RIGHT = [H36M_17.index(n) for n in ("right_hip", "right_knee", "right_ankle", "right_shoulder", "right_elbow",
+                                         "right_wrist")]
+H36M_FLIP_PERMUTATION = np.arange(len(H36M_17))
+H36M_FLIP_PERMUTATION[_H36M_LEFT + _H36M_RIGHT] = _H36M_RIGHT + _H36M_LEFT
+
+
+def coco17_to_h36m17(points: np.ndarray) -> np.ndarray:
+    """(..., 17, C) COCO-17 -> (..., 17, C) Human3.6M-17 as upstream's coco2h36m: pelvis = mid-hips,
+    thorax = mid-shoulders, spine = their midpoint, head = mid-eyes (every channel averaged)."""
+    x = np.asarray(points, dtype=np.float32)
+    if x.shape[-2] != 17:
+        raise ValueError(f"expected 17 COCO joints, got shape {x.shape}")
+    pelvis = 0.5 * (x[..., 11, :] + x[..., 12, :])
+    thorax = 0.5 * (x[..., 5, :] + x[..., 6, :])
+    return np.stack([
+        pelvis, x[..., 12, :], x[..., 14, :], x[..., 16, :], x[..., 11, :], x[..., 13, :], x[..., 15, :],
+        0.5 * (pelvis + thorax), thorax, x[..., 0, :], 0.5 * (x[..., 1, :] + x[..., 2, :]),
+        x[..., 5, :], x[..., 7, :], x[..., 9, :], x[..., 6, :], x[..., 8, :], x[..., 10, :],
+    ], axis=-2)
+
+
+def to_h36m17(keypoints: np.ndarray) -> np.ndarray:
+    """(frames, 26 | 17, 3) Halpe-26 or COCO-17 x, y, confidence -> (frames, 17, 3) Human3.6M-17."""
+    keypoints = np.asarray(keypoints, dtype=np.float32)
+    if keypoints.ndim != 3 or keypoints.shape[-1] != 3 or keypoints.shape[1] not in (26, 17):
+        raise ValueError(f"2D keypoints must be (frames, 26 or 17, 3) x, y, confidence; got shape {keypoints.shape}")
+    return halpe26_to_h36m17(keypoints) if keypoints.shape[1] == 26 else coco17_to_h36m17(keypoints)

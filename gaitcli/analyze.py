@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from gait.errors import InvalidInput
-from gaitcli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail
+from gait.contracts import ANALYSIS
+from gaitcli.exits import EXIT_OK, EXIT_USAGE, exit_code, fail
 from gait.analysis.recording import AnalyzeOptions
 
 __all__ = ["AnalyzeOptions", "analyze_file"]
@@ -44,15 +45,14 @@ def _analyze_via_service(path: Path, out: Path, options: AnalyzeOptions) -> int:
     import json
     import os
 
-    import grpc
-
     from gait.artifacts import Bundle
+    from gait.client import StageCallFailed, call_stage
     from gait.config import ClientConfig, gait_home
     from gait.ingest import ingest_recording
     from gaitcli.launcher import LocalServices
     from gait.logs import configure_logging
     from gait.store import open_store
-    from gait.v1 import stages_pb2, stages_pb2_grpc
+    from gait.v1 import stages_pb2
 
     # the terminal shows at most one error line; the service's log goes to a file
     configure_logging("INFO", path=gait_home() / "logs" / "gait-analyze.log")
@@ -71,19 +71,16 @@ def _analyze_via_service(path: Path, out: Path, options: AnalyzeOptions) -> int:
             setattr(request, field, value)
     if options.cutoff_hz not in (None, "auto"):
         request.cutoff_hz = float(options.cutoff_hz)
-    config = ClientConfig.from_env()
-    local = None if os.environ.get("GAIT_ANALYSIS_ADDR") else LocalServices(("analysis",))
-    address = local.addresses["analysis"] if local else config.addresses["analysis"]
+    local = None if os.environ.get("GAIT_ANALYSIS_ADDR") else LocalServices((ANALYSIS,))
+    config = local.client_config() if local else ClientConfig.from_env()
     try:
-        with grpc.insecure_channel(address) as channel:
-            response = stages_pb2_grpc.AnalysisServiceStub(channel).AnalyzeRecording(request, timeout=config.timeout_s)
-    except grpc.RpcError as exc:
-        code = EXIT_USAGE if exc.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND) else EXIT_FAILED
-        return fail(exc.details() or exc.code().name, code)
+        response = call_stage(ANALYSIS, "AnalyzeRecording", request, config, wait_for_ready=False)
+    except StageCallFailed as exc:
+        return fail(exc.details, exit_code(exc))
     finally:
         if local:
             local.stop()
-    bundle = Bundle.open(store, response.outcome.bundle_key, expected_stage="analysis")
+    bundle = Bundle.open(store, response.outcome.bundle_key, expected_stage=ANALYSIS)
     out.mkdir(parents=True, exist_ok=True)
     for name in bundle.files:
         bundle.fetch(name, out)

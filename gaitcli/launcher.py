@@ -6,19 +6,20 @@ from contextlib import AbstractContextManager
 
 import grpc
 
-from gait.config import STAGES, ClientConfig, ServiceConfig
+from gait.config import ClientConfig, ServiceConfig
+from gait.contracts import ANALYSIS, LIFT3D, POSE2D, ROTATE, STAGES
 from gait.rpc import run_service, stop_gracefully
 
 
 def create_stage_server(config: ServiceConfig) -> tuple[grpc.Server, int]:
     """Build and start one stage's server (each stage's modules imported only when it starts)."""
-    if config.stage == "rotate":
+    if config.stage == ROTATE:
         from services.rotate.server import create_server
-    elif config.stage == "pose2d":
+    elif config.stage == POSE2D:
         from services.pose2d.server import create_server
-    elif config.stage == "lift3d":
+    elif config.stage == LIFT3D:
         from services.lift3d.server import create_server
-    elif config.stage == "analysis":
+    elif config.stage == ANALYSIS:
         from services.analysis.server import create_server
     else:
         raise ValueError(f"unknown stage {config.stage!r}; the stages are {', '.join(STAGES)}")

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 from gait.errors import InvalidInput
-from gaitcli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail
+from gait.contracts import ANALYSIS, LIFT3D, POSE2D
+from gaitcli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, exit_code, fail
 
 SIZE = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
 
@@ -27,7 +28,7 @@ def parse_image_size(text: str) -> tuple[int, int]:
 
 
 def lift_alphapose(path: Path, rate_hz: float, image_size: str, out: Path) -> int:
-    from flows.client import StageCallFailed, call_stage
+    from gait.client import StageCallFailed, call_stage
     from gait.config import gait_home
     from gait.export import export_outputs
     from gait.ingest import ingest_alphapose_results
@@ -44,14 +45,14 @@ def lift_alphapose(path: Path, rate_hz: float, image_size: str, out: Path) -> in
     except InvalidInput as exc:
         return fail(str(exc), EXIT_USAGE)
     try:
-        with LocalServices(("lift3d", "analysis")) as services:
+        with LocalServices((LIFT3D, ANALYSIS)) as services:
             config = services.client_config()
-            lifted = call_stage("lift3d", "Lift", stages_pb2.Lift3DRequest(pose2d_bundle_key=pose2d.key), config)
-            analyzed = call_stage("analysis", "Analyze", stages_pb2.AnalysisRequest(
+            lifted = call_stage(LIFT3D, "Lift", stages_pb2.Lift3DRequest(pose2d_bundle_key=pose2d.key), config)
+            analyzed = call_stage(ANALYSIS, "Analyze", stages_pb2.AnalysisRequest(
                 pose2d_bundle_key=pose2d.key, lift3d_bundle_key=lifted.outcome.bundle_key), config)
     except StageCallFailed as exc:
-        return fail(str(exc), EXIT_USAGE if exc.code_name in ("INVALID_ARGUMENT", "FAILED_PRECONDITION") else EXIT_FAILED)
-    keys = {"pose2d": pose2d.key, "lift3d": lifted.outcome.bundle_key, "analysis": analyzed.outcome.bundle_key}
+        return fail(str(exc), exit_code(exc))
+    keys = {POSE2D: pose2d.key, LIFT3D: lifted.outcome.bundle_key, ANALYSIS: analyzed.outcome.bundle_key}
     export_outputs(store, keys, out)
     print(f"3D by {lifted.outcome.backend}, {lifted.frames} frames; outputs in {out}", file=sys.stderr)
     return EXIT_OK

@@ -121,7 +121,7 @@ def run_local(
 
     Returns the bundle key of every step (see `flows.gait_flow.gait_flow`). Raises
     `gait.errors.InvalidInput` for an unreadable video (before any flow run) and the failing
-    task's exception otherwise (`flows.client.StageCallFailed`: `str()` is one readable line).
+    task's exception otherwise (`gait.client.StageCallFailed`: `str()` is one readable line).
     `listener`, if given, receives a `flows.progress.StageEvent` as each step starts and ends.
     `prefect_console=False` keeps Prefect's own console lines (run states, and the tracebacks it
     logs when a task fails) off the terminal during the run, for a CLI that shows the listener's

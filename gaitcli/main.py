@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from gait.config import STAGES
+from gait.contracts import STAGES
 
 from gaitcli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail
 

@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from gaitcli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail
+from gait.contracts import ROTATE, STEPS
+from gaitcli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, exit_code, fail
 
-STEPS = ("ingest", "rotate", "pose2d", "lift3d", "analysis", "export")
 
 
 class ProgressDisplay:
@@ -65,12 +65,12 @@ def run_and_report(video: Path, out: Path, rotation: int | None, cutoff_hz: floa
     # The terminal shows progress and at most one error line; the details go to the log file.
     log_path = gait_home() / "logs" / "gait-run.log"
     configure_logging("INFO", path=log_path)
-    from flows.client import StageCallFailed
+    from gait.client import StageCallFailed
     from gaitcli.local import run_local
+    from gait.artifacts import Bundle
     from gait.errors import GaitError, InvalidInput
     from gait.store import open_store
     from gaitcli.summary import summarize
-    from gait.video import probe
 
     started = time.perf_counter()
     display = ProgressDisplay()
@@ -79,7 +79,7 @@ def run_and_report(video: Path, out: Path, rotation: int | None, cutoff_hz: floa
     except InvalidInput as exc:
         return fail(str(exc), EXIT_USAGE)
     except StageCallFailed as exc:
-        return fail(str(exc), EXIT_USAGE if exc.code_name == "INVALID_ARGUMENT" else EXIT_FAILED)
+        return fail(str(exc), exit_code(exc))
     except GaitError as exc:
         return fail(str(exc), EXIT_FAILED)
     except KeyboardInterrupt:
@@ -90,8 +90,9 @@ def run_and_report(video: Path, out: Path, rotation: int | None, cutoff_hz: floa
     finally:
         display.close()
     seconds = time.perf_counter() - started
-    duration = probe(Path(out) / "video" / "upright.mp4").duration_s
-    print("\n".join(["", *summarize(open_store(), keys), ""]), file=sys.stderr)
+    store = open_store()
+    duration = Bundle.open(store, keys[ROTATE], expected_stage=ROTATE).meta["duration_s"]
+    print("\n".join(["", *summarize(store, keys), ""]), file=sys.stderr)
     print(f"done in {seconds:.1f} s ({seconds / duration:.1f} x the clip's {duration:.1f} s); outputs in {out}",
           file=sys.stderr)
     return EXIT_OK

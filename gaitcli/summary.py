@@ -2,25 +2,26 @@
 from __future__ import annotations
 
 from gait.artifacts import Bundle
+from gait.contracts import LIFT3D, POSE2D, ROTATE, STAGES
 from gait.store.base import ObjectStore
 
 
 def summarize(store: ObjectStore, bundle_keys: dict[str, str]) -> list[str]:
     """One line per stage with the figures a user checks first."""
     lines = []
-    for stage in ("rotate", "pose2d", "lift3d", "analysis"):
+    for stage in STAGES:
         if stage not in bundle_keys:
             continue
         meta = Bundle.open(store, bundle_keys[stage], expected_stage=stage).meta
-        if stage == "rotate":
+        if stage == ROTATE:
             text = (f"{meta['frames']} frames, {meta['fps']:g} fps, {meta['width']}x{meta['height']}, "
                     f"rotated {meta['rotation_applied_deg']} deg")
-        elif stage == "pose2d":
+        elif stage == POSE2D:
             text = f"subject found in {meta['detection_rate']:.0%} of frames; {meta['subject']['reason']}"
-        elif stage == "lift3d":
+        elif stage == LIFT3D:
             text = f"3D pose in {meta['valid_fraction']:.0%} of frames ({meta['backend']}, {meta['units']})"
         else:
-            text = (f"Butterworth {meta['cutoff_hz']:g} Hz order {meta['order']}: high-frequency power "
+            text = (f"Butterworth {meta['cutoff_hz']:g} Hz order {meta['filter_order']}: high-frequency power "
                     f"of the 2D foot trajectories down to {meta['high_frequency_power_ratio_2d']:.1%}")
             parameters = meta.get("spatiotemporal_parameters", {})
             if "cadence_steps_per_min" in parameters:

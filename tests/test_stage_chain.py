@@ -95,7 +95,7 @@ def test_lift3d_writes_metric_h36m(chain, store):
 def test_analysis_filters_and_reports(chain, store, tmp_path):
     bundle = _bundle(store, chain, "analysis")
     meta = bundle.meta
-    assert meta["cutoff_hz"] == 6.0 and meta["order"] == 4
+    assert meta["cutoff_hz"] == 6.0 and meta["filter_order"] == 4
     assert meta["high_frequency_power_ratio_2d"] < 0.2, "the filter did not remove high-frequency power"
     assert meta["high_frequency_power_ratio_3d"] < 0.2
     workbook = pd.read_excel(bundle.fetch("trajectories.xlsx", tmp_path), sheet_name=None)

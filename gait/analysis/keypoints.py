@@ -14,10 +14,8 @@ from gait.analysis.filtering import ButterworthLowPass, finite_runs
 from gait.analysis.kinematics import angle_source_evidence
 from gait.analysis.planar import trajectories_2d
 from gait.analysis.trajectories import Trajectories
-from gait.joints import FOOT_POINTS, H36M_17, HALPE_26
+from gait.joints import FOOT_JOINTS_2D, FOOT_JOINTS_3D, FOOT_POINTS, H36M_17, HALPE_26
 
-FOOT_JOINTS_2D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_big_toe", "right_big_toe")
-FOOT_JOINTS_3D = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_toe", "right_toe")
 MIN_KEYPOINT_SCORE = 0.3  # 2D points below this confidence count as missing
 CAMERA_UP = np.array([0.0, -1.0, 0.0])  # the 3D keypoints' y axis points down
 

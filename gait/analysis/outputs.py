@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from gait.errors import InvalidInput
+from gait.joints import FOOT_JOINTS_3D
 from gait.tables import keypoint_table, write_workbook
 from gait.analysis.filtering import ButterworthLowPass
 from gait.analysis.analyze import GaitAnalysis, methods, range_of_motion
@@ -26,7 +27,6 @@ from gait.analysis.trajectories import Trajectories
 from gait.analysis.trc import write_trc
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FEET = ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_toe", "right_toe")
 SIDED_LABELS = {"step_time_s": "step time (s)", "stance_pct": "stance (% cycle)", "step_length_m": "step length (m)"}
 
 
@@ -177,7 +177,7 @@ def write_outputs(folder: Path, result: GaitAnalysis, trajectories: Trajectories
         plot_left_right(add("left_right.png", "image/png", "left and right means with 95 % intervals"), result.steps, SIDED_LABELS)
         add("left_right.svg", "image/svg+xml", "the same plot as SVG")
         figures.append(ReportFigure(folder / "left_right.png", "Left and right, mean and 95 % interval"))
-    feet = [n for n in FEET if n in names]
+    feet = [n for n in FOOT_JOINTS_3D if n in names]
     raw = np.stack([trajectories.positions[n] for n in feet], axis=1)
     plot_trajectories(add("foot_trajectories.png", "image/png", "raw vs filtered foot trajectories", units="m"),
                       time_s, raw, np.stack([result.filtered[n] for n in feet], axis=1), feet, ("x", "y", "z"), "m",

@@ -13,24 +13,25 @@ from scipy.signal import detrend
 
 from gait.analysis.analyze import GaitAnalysis, analyze
 from gait.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass
-from gait.analysis.keypoints import (FOOT_JOINTS_2D, FOOT_JOINTS_3D, MIN_KEYPOINT_SCORE, camera_view_warnings,
-                                     foot_trajectories_2d, foot_trajectories_3d, high_frequency_power_ratio,
-                                     image_plane_angles, is_side_view, keypoint_trajectories)
+from gait.analysis.keypoints import (MIN_KEYPOINT_SCORE, camera_view_warnings, foot_trajectories_2d,
+                                     foot_trajectories_3d, high_frequency_power_ratio, image_plane_angles,
+                                     is_side_view, keypoint_trajectories)
 from gait.analysis.outputs import XLSX, ReportContext, write_outputs
 from gait.analysis.planar import near_side
 from gait.analysis.plots import plot_trajectories
 from gait.analysis.recording import AnalyzeOptions, analyze_recording
 from gait.analysis.report import ReportFigure
-from gait.artifacts import Bundle, BundleWriter, derive_bundle_key, find_bundle
+from gait.artifacts import Bundle, BundleWriter, cached_stage
 from gait.config import ServiceConfig
+from gait.contracts import (ANALYSIS, CONFIDENCE_3D, FEET_3D, KEYPOINTS_2D, KEYPOINTS_3D, LIFT3D, POSE2D, RECORDING,
+                            STAGE_VERSIONS)
 from gait.errors import InvalidInput
+from gait.joints import FOOT_JOINTS_2D, FOOT_JOINTS_3D
 from gait.rpc import build_server, outcome, stage_method
 from gait.store import ObjectStore, open_store
 from gait.tables import keypoint_table, write_workbook
 from gait.v1 import stages_pb2, stages_pb2_grpc
 
-STAGE = "analysis"
-STAGE_VERSION = "26"
 BACKEND = "butterworth-zero-phase"
 
 
@@ -38,12 +39,12 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
     def __init__(self, store: ObjectStore) -> None:
         self.store = store
 
-    @stage_method(STAGE)
+    @stage_method(ANALYSIS)
     def Analyze(self, request: stages_pb2.AnalysisRequest, context: grpc.ServicerContext) -> stages_pb2.AnalysisResponse:
         started = time.perf_counter()
-        pose2d = Bundle.open(self.store, request.pose2d_bundle_key, expected_stage="pose2d")
-        lift3d = Bundle.open(self.store, request.lift3d_bundle_key, expected_stage="lift3d")
-        if lift3d.manifest["inputs"].get("pose2d", {}).get("digest") != pose2d.digest:
+        pose2d = Bundle.open(self.store, request.pose2d_bundle_key, expected_stage=POSE2D)
+        lift3d = Bundle.open(self.store, request.lift3d_bundle_key, expected_stage=LIFT3D)
+        if lift3d.manifest["inputs"].get(POSE2D, {}).get("digest") != pose2d.digest:
             raise InvalidInput(f"the lift3d bundle {lift3d.key!r} was not made from the pose2d bundle {pose2d.key!r}")
         lowpass = ButterworthLowPass(
             cutoff_hz=request.cutoff_hz if request.HasField("cutoff_hz") else DEFAULT_CUTOFF_HZ,
@@ -51,38 +52,36 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
         )
         fps = float(pose2d.meta["fps"])
         lowpass.check(fps)
-        config = {"cutoff_hz": lowpass.cutoff_hz, "order": lowpass.order, "max_gap_s": lowpass.max_gap_s,
+        config = {"cutoff_hz": lowpass.cutoff_hz, "filter_order": lowpass.order, "max_gap_s": lowpass.max_gap_s,
                   "min_keypoint_score": MIN_KEYPOINT_SCORE}
-        key = derive_bundle_key(STAGE, STAGE_VERSION, {"pose2d": pose2d.digest, "lift3d": lift3d.digest}, config)
-        bundle = find_bundle(self.store, key)
-        cached = bundle is not None
-        if bundle is None:
-            bundle = self._compute(pose2d, lift3d, lowpass, fps, key, config)
+        bundle, cached = cached_stage(self.store, ANALYSIS, STAGE_VERSIONS[ANALYSIS],
+                                      {POSE2D: pose2d.digest, LIFT3D: lift3d.digest}, config,
+                                      lambda key: self._compute(pose2d, lift3d, lowpass, fps, key, config))
         return stages_pb2.AnalysisResponse(
             outcome=outcome(bundle.key, cached, started, BACKEND), cutoff_hz=lowpass.cutoff_hz,
             filter_order=lowpass.order, trajectories=bundle.meta["trajectories"],
         )
 
     def _compute(self, pose2d: Bundle, lift3d: Bundle, lowpass: ButterworthLowPass, fps: float, key: str, config: dict) -> Bundle:
-        raw2d = foot_trajectories_2d(pose2d.read_npy("keypoints2d.npy"))
-        h36m, feet3d = lift3d.read_npy("X3D.npy"), lift3d.read_npy("feet3d.npy")
+        raw2d = foot_trajectories_2d(pose2d.read_npy(KEYPOINTS_2D))
+        h36m, feet3d = lift3d.read_npy(KEYPOINTS_3D), lift3d.read_npy(FEET_3D)
         raw3d = foot_trajectories_3d(h36m, feet3d)
         filtered2d = lowpass.filter(raw2d, fps)
-        trajectories = keypoint_trajectories(h36m, feet3d, fps, lift3d.read_npy("confidence3d.npy"))
+        trajectories = keypoint_trajectories(h36m, feet3d, fps, lift3d.read_npy(CONFIDENCE_3D))
         gait = analyze(trajectories, lowpass)
         missing = np.full((len(h36m), 3), np.nan)
         filtered3d = np.stack([gait.filtered.get(name, missing) for name in FOOT_JOINTS_3D], axis=1)
         gait.warnings.extend(camera_view_warnings(gait.forward))
         evidence, near = None, None
         if is_side_view(gait.forward) and len(gait.bouts):
-            keypoints2d = pose2d.read_npy("keypoints2d.npy")
+            keypoints2d = pose2d.read_npy(KEYPOINTS_2D)
             gait, evidence = image_plane_angles(gait, keypoints2d, lowpass, fps)
             near = near_side(keypoints2d)
         time_s = np.arange(len(raw2d)) / fps
-        axes_3d = lift3d.file_meta("X3D.npy").get("axes", {})
+        axes_3d = lift3d.file_meta(KEYPOINTS_3D).get("axes", {})
         axes_2d = {"x": "right in the image (px)", "y": "down in the image (px)"}
-        with BundleWriter(self.store, key, STAGE, {"name": BACKEND, "version": STAGE_VERSION},
-                          {"pose2d": pose2d, "lift3d": lift3d}, config) as writer:
+        with BundleWriter(self.store, key, ANALYSIS, {"name": BACKEND, "version": STAGE_VERSIONS[ANALYSIS]},
+                          {POSE2D: pose2d, LIFT3D: lift3d}, config) as writer:
             dims2d = {"joints": list(FOOT_JOINTS_2D), "channels": ["x", "y"], "units": "px", "fps": fps}
             dims3d = {"joints": list(FOOT_JOINTS_3D), "channels": ["x", "y", "z"], "units": "m", "fps": fps, "axes": axes_3d}
             writer.add_npy("feet2d_filtered.npy", filtered2d.astype(np.float32), "filtered 2D foot trajectories", dims2d)
@@ -113,7 +112,7 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
             for file in files:
                 writer.add(file.name, file.mime, file.description, file.meta)
             meta = {
-                **summary, "fps": fps, "frames": len(raw2d), "cutoff_hz": lowpass.cutoff_hz, "order": lowpass.order,
+                **summary, "fps": fps, "frames": len(raw2d), "cutoff_hz": lowpass.cutoff_hz, "filter_order": lowpass.order,
                 "trajectories": [f"{n} (2D px)" for n in FOOT_JOINTS_2D] + [f"{n} (3D m)" for n in FOOT_JOINTS_3D],
                 "high_frequency_power_ratio_2d": high_frequency_power_ratio(raw2d, filtered2d, fps, lowpass.cutoff_hz),
                 "high_frequency_power_ratio_3d": high_frequency_power_ratio(raw3d, filtered3d, fps, lowpass.cutoff_hz),
@@ -122,24 +121,25 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
             return writer.commit(meta)
 
 
-    @stage_method(STAGE)
+    @stage_method(ANALYSIS)
     def AnalyzeRecording(self, request: stages_pb2.RecordingAnalysisRequest,
                          context: grpc.ServicerContext) -> stages_pb2.AnalysisResponse:
         started = time.perf_counter()
-        recording = Bundle.open(self.store, request.recording_bundle_key, expected_stage="recording")
+        recording = Bundle.open(self.store, request.recording_bundle_key, expected_stage=RECORDING)
         options = recording_options(request)
-        key = derive_bundle_key(STAGE, STAGE_VERSION, {"recording": recording.digest}, options.config())
-        bundle = find_bundle(self.store, key)
-        cached = bundle is not None
-        if bundle is None:
+
+        def compute(key: str) -> Bundle:
             with tempfile.TemporaryDirectory(prefix="gait-recording-") as folder:
                 source = recording.fetch(recording.meta["source_file"], Path(folder))
-                with BundleWriter(self.store, key, STAGE, {"name": BACKEND, "version": STAGE_VERSION},
-                                  {"recording": recording}, options.config()) as writer:
+                with BundleWriter(self.store, key, ANALYSIS, {"name": BACKEND, "version": STAGE_VERSIONS[ANALYSIS]},
+                                  {RECORDING: recording}, options.config()) as writer:
                     _, files, summary = analyze_recording(source, options, recording.digest[:16], writer.workdir)
                     for file in files:
                         writer.add(file.name, file.mime, file.description, file.meta)
-                    bundle = writer.commit(summary)
+                    return writer.commit(summary)
+
+        bundle, cached = cached_stage(self.store, ANALYSIS, STAGE_VERSIONS[ANALYSIS], {RECORDING: recording.digest},
+                                      options.config(), compute)
         return stages_pb2.AnalysisResponse(
             outcome=outcome(bundle.key, cached, started, BACKEND), cutoff_hz=bundle.meta["cutoff_hz"],
             filter_order=bundle.meta["filter_order"], trajectories=[])

@@ -1,7 +1,6 @@
 """Pose2DService: upright video bundle -> the walking subject's 2D keypoints (Halpe-26)."""
 from __future__ import annotations
 
-import os
 import tempfile
 import threading
 import time
@@ -10,8 +9,10 @@ from pathlib import Path
 import grpc
 import numpy as np
 
-from gait.artifacts import Bundle, BundleWriter, derive_bundle_key, find_bundle
+from gait.artifacts import Bundle, BundleWriter, cached_stage
 from gait.config import ServiceConfig
+from gait.contracts import (BLAZEPOSE_WORLD, DETECTION_PROXY, KEYPOINTS_2D, OVERLAY, POSE2D, ROTATE, STAGE_VERSIONS,
+                            SUBJECT, UPRIGHT_VIDEO, VIDEO)
 from gait.errors import InvalidInput
 from gait.joints import BLAZEPOSE_33, COCO_17, HALPE_26
 from gait.rpc import CallGuard, build_server, outcome, stage_method
@@ -23,8 +24,6 @@ from services.pose2d.protocol import Pose2DBackend, Pose2DResult
 from services.pose2d.registry import backend_class, backend_version
 from services.pose2d.outputs import alphapose_results, draw_skeleton, overlay_scale
 
-STAGE = "pose2d"
-STAGE_VERSION = "1"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -42,22 +41,22 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
             self._backends[(cls.name, min_score)] = cls(num_threads=self.num_threads, min_detection_score=min_score)
         return self._backends[(cls.name, min_score)]
 
-    @stage_method(STAGE)
+    @stage_method(POSE2D)
     def EstimatePose(self, request: stages_pb2.Pose2DRequest, context: grpc.ServicerContext) -> stages_pb2.Pose2DResponse:
         started = time.perf_counter()
-        video = Bundle.open(self.store, request.video_bundle_key, expected_stage="rotate")
+        video = Bundle.open(self.store, request.video_bundle_key, expected_stage=ROTATE)
         min_score = round(float(request.min_detection_score), 4) if request.HasField("min_detection_score") else 0.5
         if not 0 < min_score < 1:
             raise InvalidInput(f"min_detection_score must be between 0 and 1 (got {min_score:g})")
         cls = backend_class(request.backend or self.default_backend)
         config = {"backend": f"{cls.name}/{backend_version(cls)}", "min_detection_score": min_score, "overlay": not request.skip_overlay}
-        key = derive_bundle_key(STAGE, STAGE_VERSION, {"video": video.digest}, config)
-        bundle = find_bundle(self.store, key)
-        cached = bundle is not None
-        if bundle is None:
+
+        def compute(key: str) -> Bundle:
             with self._lock:
-                bundle = self._compute(self._backend(cls, min_score), video, key, config, not request.skip_overlay,
-                                       CallGuard(context))
+                return self._compute(self._backend(cls, min_score), video, key, config, not request.skip_overlay,
+                                     CallGuard(context))
+
+        bundle, cached = cached_stage(self.store, POSE2D, STAGE_VERSIONS[POSE2D], {VIDEO: video.digest}, config, compute)
         meta = bundle.meta
         return stages_pb2.Pose2DResponse(
             outcome=outcome(bundle.key, cached, started, config["backend"]), frames=meta["frames"],
@@ -69,15 +68,15 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
         info = video.meta
         fps = float(info["fps"])
         with tempfile.TemporaryDirectory(prefix="gait-pose2d-in-") as tmp, \
-                BundleWriter(self.store, key, STAGE, {"name": backend.name, "version": backend.version},
-                             {"video": video}, config) as writer:
-            source = video.fetch("upright.mp4", Path(tmp))
-            proxy = video.fetch("proxy.mp4", Path(tmp))
+                BundleWriter(self.store, key, POSE2D, {"name": backend.name, "version": backend.version},
+                             {VIDEO: video}, config) as writer:
+            source = video.fetch(UPRIGHT_VIDEO, Path(tmp))
+            proxy = video.fetch(DETECTION_PROXY, Path(tmp))
             started = time.perf_counter()
             if overlay:
                 scale = overlay_scale(info["width"])
                 size = (int(round(info["width"] * scale)), int(round(info["height"] * scale)))
-                with H264Writer(writer.path("overlay.mp4"), *size, fps, crf=23) as video_out:
+                with H264Writer(writer.path(OVERLAY), *size, fps, crf=23) as video_out:
                     result = backend.estimate(source, fps, lambda i, f, k: video_out.write(draw_skeleton(f, k, scale)),
                                               guard.should_continue, proxy)
             else:
@@ -95,11 +94,11 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
                         alphapose_results(result.keypoints, result.scores, result.boxes, result.subject["track_id"]),
                         f"AlphaPose result format ({layout}), the analyzed subject only",
                         {**image, "layout": layout, "joints": joints})
-        writer.add_npy("keypoints2d.npy", result.keypoints.astype(np.float32),
+        writer.add_npy(KEYPOINTS_2D, result.keypoints.astype(np.float32),
                        f"the subject's 2D keypoints (frames, {len(joints)}, 3): x, y, score; NaN where not found",
                        {**image, "layout": layout, "joints": joints, "channels": ["x", "y", "score"]})
         if result.world is not None:
-            writer.add_npy("blazepose_world.npy", result.world.astype(np.float32),
+            writer.add_npy(BLAZEPOSE_WORLD, result.world.astype(np.float32),
                            "BlazePose world landmarks (frames, 33, 4): x, y, z metres, visibility",
                            {"units": "m", "fps": fps, "frames": frames, "joints": list(BLAZEPOSE_33),
                             "channels": ["x", "y", "z", "visibility"],
@@ -110,9 +109,9 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
                         "backend": f"{writer.backend['name']}/{writer.backend['version']}",
                         "subject": result.subject["reason"]})
         writer.add("keypoints2d.xlsx", XLSX, "the subject's 2D keypoints, one row per frame", image)
-        writer.add_json("subject.json", result.subject, "which person was analyzed, why, and the other candidates")
+        writer.add_json(SUBJECT, result.subject, "which person was analyzed, why, and the other candidates")
         if overlay:
-            writer.add("overlay.mp4", "video/mp4", "the upright video with the subject's skeleton drawn", {"fps": fps})
+            writer.add(OVERLAY, "video/mp4", "the upright video with the subject's skeleton drawn", {"fps": fps})
         return writer.commit({
             "fps": fps, "frames": frames, "width": info["width"], "height": info["height"],
             "detection_rate": float(found.mean()) if frames else 0.0, "frames_per_second": speed,
@@ -122,6 +121,6 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
 
 
 def create_server(config: ServiceConfig) -> tuple[grpc.Server, int]:
-    servicer = Pose2DServicer(open_store(config.store), config.num_threads, os.environ.get("GAIT_POSE2D_BACKEND", ""))
+    servicer = Pose2DServicer(open_store(config.store), config.num_threads, config.backend)
     return build_server(config, "Pose2DService",
                         lambda server: stages_pb2_grpc.add_Pose2DServiceServicer_to_server(servicer, server))

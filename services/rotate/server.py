@@ -1,23 +1,20 @@
 """RotateService: ingested video bundle -> upright H.264 video bundle."""
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from pathlib import Path
 
 import grpc
 
-from gait.artifacts import Bundle, BundleWriter, derive_bundle_key, find_bundle
+from gait.artifacts import Bundle, BundleWriter, cached_stage
 from gait.config import ServiceConfig
-from gait.ingest import VIDEO_STAGE
+from gait.contracts import DETECTION_PROXY, ROTATE, STAGE_VERSIONS, UPRIGHT_VIDEO, VIDEO, VIDEO_FACTS
 from gait.rpc import CallGuard, build_server, outcome, stage_method
 from gait.store import ObjectStore, open_store
 from gait.v1 import stages_pb2, stages_pb2_grpc
 from services.rotate.upright import PROXY_LONG_SIDE, make_upright
 
-STAGE = "rotate"
-STAGE_VERSION = "2"
 BACKEND = "ffmpeg-libx264"
 
 
@@ -26,17 +23,14 @@ class RotateServicer(stages_pb2_grpc.RotateServiceServicer):
         self.store = store
         self.preset = preset
 
-    @stage_method(STAGE)
+    @stage_method(ROTATE)
     def Rotate(self, request: stages_pb2.RotateRequest, context: grpc.ServicerContext) -> stages_pb2.RotateResponse:
         started = time.perf_counter()
-        source = Bundle.open(self.store, request.video_key, expected_stage=VIDEO_STAGE)
+        source = Bundle.open(self.store, request.video_key, expected_stage=VIDEO)
         override = request.rotation_deg if request.HasField("rotation_deg") else None
         config = {"rotation_deg": override, "preset": self.preset}
-        key = derive_bundle_key(STAGE, STAGE_VERSION, {"video": source.digest}, config)
-        bundle = find_bundle(self.store, key)
-        cached = bundle is not None
-        if bundle is None:
-            bundle = self._compute(source, key, override, config, CallGuard(context))
+        bundle, cached = cached_stage(self.store, ROTATE, STAGE_VERSIONS[ROTATE], {VIDEO: source.digest}, config,
+                                      lambda key: self._compute(source, key, override, config, CallGuard(context)))
         meta = bundle.meta
         return stages_pb2.RotateResponse(
             outcome=outcome(bundle.key, cached, started, BACKEND),
@@ -47,21 +41,21 @@ class RotateServicer(stages_pb2_grpc.RotateServiceServicer):
     def _compute(self, source: Bundle, key: str, override: int | None, config: dict, guard: CallGuard) -> Bundle:
         with tempfile.TemporaryDirectory(prefix="gait-rotate-in-") as tmp:
             video = source.fetch(source.meta["source_file"], Path(tmp))
-            with BundleWriter(self.store, key, STAGE, {"name": BACKEND, "version": STAGE_VERSION},
-                              {"video": source}, config) as writer:
-                upright = make_upright(video, writer.path("upright.mp4"), writer.path("proxy.mp4"), override, self.preset,
+            with BundleWriter(self.store, key, ROTATE, {"name": BACKEND, "version": STAGE_VERSIONS[ROTATE]},
+                              {VIDEO: source}, config) as writer:
+                upright = make_upright(video, writer.path(UPRIGHT_VIDEO), writer.path(DETECTION_PROXY), override, self.preset,
                                        guard.should_continue)
                 meta = upright.as_meta()
-                writer.add("upright.mp4", "video/mp4", "the video with its frames upright, H.264, constant frame rate, no audio or metadata",
+                writer.add(UPRIGHT_VIDEO, "video/mp4", "the video with its frames upright, H.264, constant frame rate, no audio or metadata",
                            {"fps": upright.fps, "frames": upright.frames, "width": upright.width, "height": upright.height})
-                writer.add("proxy.mp4", "video/mp4", "the same frames at most 640 px on their long side, for person detection",
+                writer.add(DETECTION_PROXY, "video/mp4", "the same frames at most 640 px on their long side, for person detection",
                            {"fps": upright.fps, "frames": upright.frames, "long_side_px": PROXY_LONG_SIDE})
-                writer.add_json("video.json", meta, "facts about the upright video and the rotation applied",
+                writer.add_json(VIDEO_FACTS, meta, "facts about the upright video and the rotation applied",
                                 {"units": {"fps": "1/s", "duration_s": "s", "rotation": "degrees clockwise"}})
                 return writer.commit(meta)
 
 
 def create_server(config: ServiceConfig) -> tuple[grpc.Server, int]:
-    servicer = RotateServicer(open_store(config.store), os.environ.get("GAIT_X264_PRESET", "veryfast"))
+    servicer = RotateServicer(open_store(config.store), config.x264_preset)
     return build_server(config, "RotateService",
                         lambda server: stages_pb2_grpc.add_RotateServiceServicer_to_server(servicer, server))

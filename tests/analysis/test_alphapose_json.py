@@ -109,7 +109,8 @@ def test_gait_analyze_reads_alphapose_results(tmp_path):
 
 
 def test_foot_trajectories_of_coco_17_keypoints_have_ankles_only():
-    from gait.analysis.keypoints import FOOT_JOINTS_2D, foot_trajectories_2d
+    from gait.analysis.keypoints import foot_trajectories_2d
+    from gait.joints import FOOT_JOINTS_2D
 
     walker, _ = walker_and_bystander(20)
     walker[:, :, 2] = 0.9

@@ -16,7 +16,7 @@ import pytest
 
 from flows import batch_flow as fb
 from gaitcli import main as cli
-from gait.config import STAGES
+from gait.contracts import STAGES
 from gait.store import open_store
 from gait.video import H264Writer, iter_frames, probe
 from tests.store.conftest import s3_endpoint  # noqa: F401  (the session's S3 server)

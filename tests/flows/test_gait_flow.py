@@ -14,7 +14,7 @@ import pytest
 
 from flows import gait_flow as gf
 from flows import progress
-from flows.client import StageCallFailed, call_stage
+from gait.client import StageCallFailed, call_stage
 from gait.errors import InvalidInput
 from gait.v1 import stages_pb2
 from tests.flows.conftest import answer, fail_first, start_scripted_server

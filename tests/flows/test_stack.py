@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from flows.runtime import api_is_healthy, free_port, spawn
-from gait.config import REPO_ROOT, STAGES, StoreConfig
+from gait.config import REPO_ROOT, StoreConfig
+from gait.contracts import STAGES
 
 STARTUP_TIMEOUT_S = 180
 

@@ -18,7 +18,8 @@ import pytest
 import yaml
 
 from gaitcli.main import build_parser
-from gait.config import REPO_ROOT, STAGES
+from gait.config import REPO_ROOT
+from gait.contracts import STAGES
 from tests.k8s.conftest import CHART, NAMESPACE, SCENARIOS, Rendered, helm, render
 from tests.k8s.conftest import load as load_all
 

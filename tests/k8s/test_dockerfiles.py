@@ -26,7 +26,8 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from gait.config import DEFAULT_PORTS, REPO_ROOT, STAGES
+from gait.config import DEFAULT_PORTS, REPO_ROOT
+from gait.contracts import STAGES
 
 CUDA_STAGES = ("pose2d", "lift3d")
 IMAGES = {**{stage: REPO_ROOT / "services" / stage / "Dockerfile" for stage in STAGES}, "flows": REPO_ROOT / "flows" / "Dockerfile"}

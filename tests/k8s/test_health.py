@@ -16,7 +16,7 @@ from argparse import Namespace
 import pytest
 
 from gaitcli import health
-from gait.config import STAGES
+from gait.contracts import STAGES
 from gaitcli.launcher import LocalServices
 from gait.rpc import stop_gracefully
 

@@ -8,17 +8,16 @@ import pytest
 import torch
 
 from gait.joints import H36M_17
+from gait.joints import coco17_to_h36m17, to_h36m17
 from services.lift3d.motionbert.inference import (
     ClipLifter,
     clip_bounds,
-    coco17_to_h36m17,
     crop_scale,
     fill_gaps,
     flip_h36m,
     infer_wild,
     normalise_by_image,
     pixels_from_normalised,
-    to_h36m17,
 )
 
 CASES = [("global_pixel", False, True), ("global_crop", False, False), ("rootrel_pixel", True, True)]

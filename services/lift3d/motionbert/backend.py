@@ -30,12 +30,13 @@ from gait.joints import (
     blazepose_to_halpe26,
     halpe26_foot_points,
     halpe26_to_h36m17,
+    to_h36m17,
 )
 from services.lift3d.protocol import CAMERA_AXES, Lifted3D
 from gait.checkpoints import load_placed
 from services.lift3d.motionbert.checkpoints import load_checkpoint
 from services.lift3d.motionbert.configs import CHECKPOINTS, CONFIGS
-from services.lift3d.motionbert.inference import ClipLifter, fill_gaps, infer_wild, to_h36m17
+from services.lift3d.motionbert.inference import ClipLifter, fill_gaps, infer_wild
 
 # Segments (H36M-17 names) whose lengths set the metric scale: legs and trunk.
 SCALE_SEGMENTS = (("right_hip", "right_knee"), ("right_knee", "right_ankle"), ("left_hip", "left_knee"),

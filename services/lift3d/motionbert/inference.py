@@ -30,42 +30,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from gait.joints import H36M_17, halpe26_to_h36m17
+from gait.joints import H36M_FLIP_PERMUTATION, to_h36m17
 from services.lift3d.motionbert.configs import MotionBERTConfig
 from services.lift3d.motionbert.dstformer import DSTformer
 
 CLIP_LEN = 243
-# Human3.6M-17 joints that swap under a horizontal flip (flip_data's left and right lists).
-_LEFT = [H36M_17.index(n) for n in ("left_hip", "left_knee", "left_ankle", "left_shoulder", "left_elbow", "left_wrist")]
-_RIGHT = [H36M_17.index(n) for n in ("right_hip", "right_knee", "right_ankle", "right_shoulder", "right_elbow",
-                                    "right_wrist")]
-FLIP_PERMUTATION = np.arange(len(H36M_17))
-FLIP_PERMUTATION[_LEFT + _RIGHT] = _RIGHT + _LEFT
-
-
-def coco17_to_h36m17(points: np.ndarray) -> np.ndarray:
-    """(..., 17, C) COCO-17 -> (..., 17, C) Human3.6M-17 as upstream's coco2h36m: pelvis = mid-hips,
-    thorax = mid-shoulders, spine = their midpoint, head = mid-eyes (every channel averaged)."""
-    x = np.asarray(points, dtype=np.float32)
-    if x.shape[-2] != 17:
-        raise ValueError(f"expected 17 COCO joints, got shape {x.shape}")
-    pelvis = 0.5 * (x[..., 11, :] + x[..., 12, :])
-    thorax = 0.5 * (x[..., 5, :] + x[..., 6, :])
-    return np.stack([
-        pelvis, x[..., 12, :], x[..., 14, :], x[..., 16, :], x[..., 11, :], x[..., 13, :], x[..., 15, :],
-        0.5 * (pelvis + thorax), thorax, x[..., 0, :], 0.5 * (x[..., 1, :] + x[..., 2, :]),
-        x[..., 5, :], x[..., 7, :], x[..., 9, :], x[..., 6, :], x[..., 8, :], x[..., 10, :],
-    ], axis=-2)
-
-
-def to_h36m17(keypoints: np.ndarray) -> np.ndarray:
-    """(frames, 26 | 17, 3) Halpe-26 or COCO-17 x, y, confidence -> (frames, 17, 3) Human3.6M-17."""
-    keypoints = np.asarray(keypoints, dtype=np.float32)
-    if keypoints.ndim != 3 or keypoints.shape[-1] != 3 or keypoints.shape[1] not in (26, 17):
-        raise ValueError(f"2D keypoints must be (frames, 26 or 17, 3) x, y, confidence; got shape {keypoints.shape}")
-    return halpe26_to_h36m17(keypoints) if keypoints.shape[1] == 26 else coco17_to_h36m17(keypoints)
-
-
 def normalise_by_image(motion: np.ndarray, width: float, height: float) -> np.ndarray:
     """Upstream's --pixel normalisation: x, y centred on the image and divided by min(w, h) / 2."""
     if width <= 0 or height <= 0:
@@ -103,7 +72,7 @@ def crop_scale(motion: np.ndarray) -> np.ndarray:
 
 def flip_h36m(x: torch.Tensor) -> torch.Tensor:
     """Horizontal flip of (..., 17, C) Human3.6M-17 data: x negated, left and right swapped."""
-    flipped = x[..., torch.as_tensor(FLIP_PERMUTATION, device=x.device), :].clone()
+    flipped = x[..., torch.as_tensor(H36M_FLIP_PERMUTATION, device=x.device), :].clone()
     flipped[..., 0] = -flipped[..., 0]
     return flipped
 

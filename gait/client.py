@@ -1,5 +1,5 @@
-"""One remote call to one stage service, with the deadline, readiness wait and error mapping the
-flow's tasks share.
+"""The one gRPC client: a call to a stage service (or its health service), with the deadline,
+readiness wait and error mapping that the flows, the command line and the health checks share.
 
 No client lives at module level: each call opens a channel to the address the environment names
 (GAIT_<STAGE>_ADDR, see `gait.config.ClientConfig`) and closes it, so a retried call resolves and
@@ -7,18 +7,19 @@ connects afresh (a restarted pod, a new address) and nothing outlives the task.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import grpc
 
 from gait.config import ClientConfig
+from gait.contracts import ANALYSIS, LIFT3D, POSE2D, ROTATE
 from gait.v1 import stages_pb2_grpc
 
 STUBS = {
-    "rotate": stages_pb2_grpc.RotateServiceStub,
-    "pose2d": stages_pb2_grpc.Pose2DServiceStub,
-    "lift3d": stages_pb2_grpc.Lift3DServiceStub,
-    "analysis": stages_pb2_grpc.AnalysisServiceStub,
+    ROTATE: stages_pb2_grpc.RotateServiceStub,
+    POSE2D: stages_pb2_grpc.Pose2DServiceStub,
+    LIFT3D: stages_pb2_grpc.Lift3DServiceStub,
+    ANALYSIS: stages_pb2_grpc.AnalysisServiceStub,
 }
 
 # Status codes a retry may cure: the service is restarting or draining (UNAVAILABLE), or it is
@@ -50,22 +51,29 @@ class StageCallFailed(Exception):
         return f"{self.stage} failed ({self.code_name}): {self.details}"
 
 
-def call_stage(stage: str, method: str, request: Any, config: ClientConfig | None = None) -> Any:
-    """Call `method` of `stage`'s service with the configured deadline; raise StageCallFailed on error.
-
-    wait_for_ready: a service that is still starting (or being rescheduled) is waited for, within
-    the same deadline, instead of failing the call at once with UNAVAILABLE.
-    """
-    config = config or ClientConfig.from_env()
-    address = config.addresses[stage]
+def call(stage: str, address: str, stub: Callable[[grpc.Channel], Any], method: str, request: Any, timeout_s: float,
+         wait_for_ready: bool = True, deadline_hint: str = "") -> Any:
+    """`method` of the `stub` service at `address`, on a channel of its own; any failure is a
+    StageCallFailed naming `stage`. wait_for_ready: a service that is still starting (or being
+    rescheduled) is waited for, within the same deadline, instead of failing at once with
+    UNAVAILABLE."""
     with grpc.insecure_channel(address) as channel:
-        rpc = getattr(STUBS[stage](channel), method)
+        rpc = getattr(stub(channel), method)
         try:
-            return rpc(request, timeout=config.timeout_s, wait_for_ready=True)
+            return rpc(request, timeout=timeout_s, wait_for_ready=wait_for_ready)
         except grpc.RpcError as exc:
             code = exc.code() if callable(getattr(exc, "code", None)) else grpc.StatusCode.UNKNOWN
             details = exc.details() if callable(getattr(exc, "details", None)) else str(exc)
             if code == grpc.StatusCode.DEADLINE_EXCEEDED:
                 details = (f"{details or 'deadline exceeded'} (no answer from {address} within "
-                           f"{config.timeout_s:g} s; GAIT_RPC_TIMEOUT_S sets the limit)")
+                           f"{timeout_s:g} s{deadline_hint})")
             raise StageCallFailed(stage, code.name, details or code.name) from None
+
+
+def call_stage(stage: str, method: str, request: Any, config: ClientConfig | None = None,
+               wait_for_ready: bool = True) -> Any:
+    """Call `method` of `stage`'s service at GAIT_<STAGE>_ADDR with the configured deadline; raise
+    StageCallFailed on error."""
+    config = config or ClientConfig.from_env()
+    return call(stage, config.addresses[stage], STUBS[stage], method, request, config.timeout_s, wait_for_ready,
+                "; GAIT_RPC_TIMEOUT_S sets the limit")
