@@ -26,7 +26,7 @@ def call(stage: str, channel: grpc.Channel, keys: list[str]):
     if stage == "lift3d":
         return stages_pb2_grpc.Lift3DServiceStub(channel).Lift(stages_pb2.Lift3DRequest(pose2d_bundle_key=keys[0]))
     return stages_pb2_grpc.AnalysisServiceStub(channel).Analyze(
-        stages_pb2.AnalysisRequest(pose2d_bundle_key=keys[0], lift3d_bundle_key=keys[1]))
+        stages_pb2.AnalysisRequest(lift3d_bundle_key=keys[1]))
 
 
 def cpu_seconds() -> float:

@@ -154,10 +154,9 @@ def lift_to_3d(pose2d_bundle_key: str) -> str:
 
 
 @task(name="analyze_gait", **TASK_OPTIONS)
-def analyze_gait(pose2d_bundle_key: str, lift3d_bundle_key: str,
-                 cutoff_hz: float | None = None, filter_order: int | None = None) -> str:
+def analyze_gait(lift3d_bundle_key: str, cutoff_hz: float | None = None, filter_order: int | None = None) -> str:
     """Filter the trajectories, plot them and write the tables (AnalysisService.Analyze)."""
-    request = stages_pb2.AnalysisRequest(pose2d_bundle_key=pose2d_bundle_key, lift3d_bundle_key=lift3d_bundle_key)
+    request = stages_pb2.AnalysisRequest(lift3d_bundle_key=lift3d_bundle_key)
     if cutoff_hz is not None:
         request.cutoff_hz = cutoff_hz
     if filter_order is not None:
@@ -206,7 +205,7 @@ def run_pipeline(video: str, rotation_deg: int | None = None, cutoff_hz: float |
     rotated = timed(ROTATE, rotate_video, video_key, rotation_deg)
     pose2d = timed(POSE2D, estimate_pose_2d, rotated)
     lifted = timed(LIFT3D, lift_to_3d, pose2d)
-    analyzed = timed(ANALYSIS, analyze_gait, pose2d, lifted, cutoff_hz, filter_order)
+    analyzed = timed(ANALYSIS, analyze_gait, lifted, cutoff_hz, filter_order)
     keys = {VIDEO: video_key, ROTATE: rotated, POSE2D: pose2d, LIFT3D: lifted, ANALYSIS: analyzed}
     return PipelineRun(keys, seconds)
 

@@ -49,7 +49,7 @@ def lift_alphapose(path: Path, rate_hz: float, image_size: str, out: Path) -> in
             config = services.client_config()
             lifted = call_stage(LIFT3D, "Lift", stages_pb2.Lift3DRequest(pose2d_bundle_key=pose2d.key), config)
             analyzed = call_stage(ANALYSIS, "Analyze", stages_pb2.AnalysisRequest(
-                pose2d_bundle_key=pose2d.key, lift3d_bundle_key=lifted.outcome.bundle_key), config)
+                lift3d_bundle_key=lifted.outcome.bundle_key), config)
     except StageCallFailed as exc:
         return fail(str(exc), exit_code(exc))
     keys = {POSE2D: pose2d.key, LIFT3D: lifted.outcome.bundle_key, ANALYSIS: analyzed.outcome.bundle_key}

@@ -23,8 +23,8 @@ def chain(stubs, store, short_clip):
     rotated = stubs.rotate.Rotate(stages_pb2.RotateRequest(video_key=video.key), timeout=120)
     pose = stubs.pose2d.EstimatePose(stages_pb2.Pose2DRequest(video_bundle_key=rotated.outcome.bundle_key), timeout=300)
     lifted = stubs.lift3d.Lift(stages_pb2.Lift3DRequest(pose2d_bundle_key=pose.outcome.bundle_key), timeout=120)
-    analyzed = stubs.analysis.Analyze(stages_pb2.AnalysisRequest(
-        pose2d_bundle_key=pose.outcome.bundle_key, lift3d_bundle_key=lifted.outcome.bundle_key), timeout=120)
+    # a chain: the analysis finds the pose2d bundle through the lift3d bundle's manifest
+    analyzed = stubs.analysis.Analyze(stages_pb2.AnalysisRequest(lift3d_bundle_key=lifted.outcome.bundle_key), timeout=120)
     return {"video": video, "rotate": rotated, "pose2d": pose, "lift3d": lifted, "analysis": analyzed}
 
 
@@ -164,6 +164,8 @@ def test_bad_requests_name_the_problem_and_leave_nothing(chain, stubs, store):
         (stubs.analysis.Analyze, A(pose2d_bundle_key=pose_key, lift3d_bundle_key=pose_key), S.INVALID_ARGUMENT,
          "'lift3d' artifact is needed"),
         (stubs.analysis.Analyze, A(pose2d_bundle_key=pose_key), S.INVALID_ARGUMENT, "no artifact key"),
+        (stubs.analysis.Analyze, A(pose2d_bundle_key="pose2d/another", lift3d_bundle_key=lift_key), S.INVALID_ARGUMENT,
+         "was not made from the pose2d bundle 'pose2d/another'"),
     ]
     for call, request, code, words in cases:
         _expect(call, request, code, words)

@@ -42,15 +42,16 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
     @stage_method(ANALYSIS)
     def Analyze(self, request: stages_pb2.AnalysisRequest, context: grpc.ServicerContext) -> stages_pb2.AnalysisResponse:
         started = time.perf_counter()
-        pose2d = Bundle.open(self.store, request.pose2d_bundle_key, expected_stage=POSE2D)
         lift3d = Bundle.open(self.store, request.lift3d_bundle_key, expected_stage=LIFT3D)
-        if lift3d.manifest["inputs"].get(POSE2D, {}).get("digest") != pose2d.digest:
-            raise InvalidInput(f"the lift3d bundle {lift3d.key!r} was not made from the pose2d bundle {pose2d.key!r}")
+        pose2d = Bundle.open(self.store, lift3d.manifest["inputs"][POSE2D]["key"], expected_stage=POSE2D)
+        if request.pose2d_bundle_key and request.pose2d_bundle_key.strip().rstrip("/") != pose2d.key:
+            raise InvalidInput(f"the lift3d bundle {lift3d.key!r} was not made from the pose2d bundle "
+                               f"{request.pose2d_bundle_key!r}")
         lowpass = ButterworthLowPass(
             cutoff_hz=request.cutoff_hz if request.HasField("cutoff_hz") else DEFAULT_CUTOFF_HZ,
             order=request.filter_order if request.HasField("filter_order") else DEFAULT_ORDER,
         )
-        fps = float(pose2d.meta["fps"])
+        fps = float(lift3d.meta["fps"])
         lowpass.check(fps)
         config = {"cutoff_hz": lowpass.cutoff_hz, "filter_order": lowpass.order, "max_gap_s": lowpass.max_gap_s,
                   "min_keypoint_score": MIN_KEYPOINT_SCORE}
