@@ -4,39 +4,35 @@ from __future__ import annotations
 
 from typing import Callable
 
-from gait.config import models_dir
-from gait.errors import InvalidInput, ModelMissing
+from gait.backends import from_registry, needing_torch, official_if_placed
 from services.lift3d.blazepose_world import BlazePoseWorldBackend
 from services.lift3d.protocol import Lift3DBackend
 
 
 def _motionbert_backend() -> Lift3DBackend:
-    """MotionBERT (issue 5), imported on use: it needs PyTorch, which the default backends do not."""
-    try:
+    """MotionBERT, imported on use: it needs PyTorch, which the default backends do not."""
+    def load() -> Lift3DBackend:
         from services.lift3d.motionbert.backend import MotionBERTBackend
-    except ImportError as exc:
-        raise ModelMissing(f"the MotionBERT backend needs PyTorch (pip install 'gait[official]'): {exc}") from None
-    return MotionBERTBackend()
+
+        return MotionBERTBackend()
+
+    return needing_torch(load, "MotionBERT")
 
 
+MOTIONBERT = "motionbert"
 BACKENDS: dict[str, Callable[[], Lift3DBackend]] = {
     BlazePoseWorldBackend.name: BlazePoseWorldBackend,
-    "motionbert": _motionbert_backend,
+    MOTIONBERT: _motionbert_backend,
 }
 DEFAULT_BACKEND = BlazePoseWorldBackend.name
 
 
 def default_backend() -> str:
     """MotionBERT when one of its official checkpoints is in GAIT_MODELS_DIR, else the embedded default."""
-    from services.lift3d.motionbert.configs import CHECKPOINTS  # paths only: no PyTorch needed to look
+    from services.lift3d.motionbert.configs import CHECKPOINTS
 
-    root = models_dir()
-    return "motionbert" if any((root / c.path).is_file() for c in CHECKPOINTS) else DEFAULT_BACKEND
+    return official_if_placed(MOTIONBERT, CHECKPOINTS, DEFAULT_BACKEND)
 
 
 def make_backend(name: str) -> Lift3DBackend:
-    try:
-        factory = BACKENDS[name or default_backend()]
-    except KeyError:
-        raise InvalidInput(f"unknown lift3d backend {name!r}; available: {', '.join(sorted(BACKENDS))}") from None
-    return factory()
+    return from_registry(BACKENDS, name, default_backend, "lift3d")

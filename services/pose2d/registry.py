@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Callable
 
-from gait.config import models_dir
-from gait.errors import InvalidInput, ModelMissing
+from gait.backends import from_registry, needing_torch, official_if_placed
 from services.pose2d.blazepose.backend import BlazePoseBackend
 
 
 def _alphapose_backend() -> type:
-    """AlphaPose (issue 5), imported on use: it needs PyTorch, which the default backend does not."""
-    try:
+    """AlphaPose, imported on use: it needs PyTorch, which the default backend does not."""
+    def load() -> type:
         import torch  # noqa: F401
 
         from services.pose2d.alphapose.backend import AlphaPoseBackend
-    except ImportError as exc:
-        raise ModelMissing(f"the AlphaPose backend needs PyTorch (pip install 'gait[official]'): {exc}") from None
-    return AlphaPoseBackend
+
+        return AlphaPoseBackend
+
+    return needing_torch(load, "AlphaPose")
 
 
 ALPHAPOSE = "alphapose-fastpose"
@@ -27,19 +27,14 @@ DEFAULT_BACKEND = BlazePoseBackend.name
 
 def default_backend() -> str:
     """AlphaPose when one of its official checkpoints is in GAIT_MODELS_DIR, else the embedded default."""
-    from services.pose2d.alphapose.configs import CHECKPOINTS  # paths only: no PyTorch needed to look
+    from services.pose2d.alphapose.configs import CHECKPOINTS
 
-    root = models_dir()
-    return ALPHAPOSE if any((root / c.path).is_file() for c in CHECKPOINTS) else DEFAULT_BACKEND
+    return official_if_placed(ALPHAPOSE, CHECKPOINTS, DEFAULT_BACKEND)
 
 
 def backend_class(name: str) -> type:
     """The backend class of `name`; an empty name picks default_backend()."""
-    try:
-        factory = BACKENDS[name or default_backend()]
-    except KeyError:
-        raise InvalidInput(f"unknown pose2d backend {name!r}; available: {', '.join(sorted(BACKENDS))}") from None
-    return factory()
+    return from_registry(BACKENDS, name, default_backend, "pose2d")
 
 
 def backend_version(cls: type) -> str:
