@@ -34,11 +34,10 @@ from prefect.states import Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import Field
 
-import gait
 from gait.client import StageCallFailed
 from flows.gait_flow import TASK_OPTIONS, run_pipeline
 from gait.artifacts import Bundle, canonical_json, find_bundle
-from gait.contracts import ANALYSIS, INGEST, POSE2D, RECORDING, ROTATE, STAGES, VIDEO
+from gait.contracts import ANALYSIS, INGEST, POSE2D, RECORDING, ROTATE, STAGE_VERSIONS, STAGES, VIDEO
 from gait.errors import ArtifactNotFound, GaitError, InvalidInput
 from gait.ingest import VIDEO_SUFFIXES
 from gait.store import open_store
@@ -78,9 +77,11 @@ def _digest(obj: Any) -> str:
 
 
 def batch_settings(rotation_deg: int | None, cutoff_hz: float | None, filter_order: int | None) -> dict[str, Any]:
-    """What the results of a video depend on besides the video: the parameters and gait's release."""
+    """What the results of a video depend on besides the video: the parameters and the stages'
+    versions (the same versions that key the stages' bundles, so a new stage version redoes the
+    videos it changes)."""
     return {"rotation_deg": rotation_deg, "cutoff_hz": cutoff_hz, "filter_order": filter_order,
-            "gait": gait.__version__}
+            "stage_versions": dict(STAGE_VERSIONS)}
 
 
 def done_record_key(source: str, settings: dict[str, Any]) -> str:
