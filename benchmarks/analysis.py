@@ -15,13 +15,13 @@ import time
 
 import numpy as np
 
-from gait.errors import InvalidInput
-from gait.analysis.filtering import ButterworthLowPass
 from gait.analysis.analyze import analyze
-from gait.analysis.validation.synthetic import SyntheticWalker
+from gait.analysis.filtering import ButterworthLowPass
 from gait.analysis.trajectories import Trajectories
 from gait.analysis.validation.runner import synthetic_reference
 from gait.analysis.validation.scoring import score_events
+from gait.analysis.validation.synthetic import SyntheticWalker
+from gait.errors import InvalidInput
 
 TOLERANCE_S = 0.25  # wider than gait validate's 0.1 s: the model's methods are up to 0.1 s off by design
 UP = np.array([0.0, 0.0, 1.0])

@@ -14,8 +14,8 @@ import time
 
 import grpc
 
-from gaitcli.launcher import LocalServices
 from gait.v1 import stages_pb2, stages_pb2_grpc
+from gaitcli.launcher import LocalServices
 
 
 def call(stage: str, channel: grpc.Channel, keys: list[str]):

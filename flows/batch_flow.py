@@ -34,9 +34,9 @@ from prefect.states import Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import Field
 
-from gait.client import StageCallFailed
 from flows.gait_flow import TASK_OPTIONS, run_pipeline
 from gait.artifacts import Bundle, canonical_json, find_bundle
+from gait.client import StageCallFailed
 from gait.contracts import ANALYSIS, INGEST, POSE2D, RECORDING, ROTATE, STAGE_VERSIONS, STAGES, VIDEO
 from gait.errors import ArtifactNotFound, GaitError, InvalidInput
 from gait.ingest import VIDEO_SUFFIXES

@@ -101,8 +101,7 @@ def ingest(video: str) -> str:
 
     def step() -> tuple[str, bool, str, dict[str, Any]]:
         from gait.artifacts import find_bundle
-        from gait.ingest import ingest_stored_video
-        from gait.ingest import ingest_video
+        from gait.ingest import ingest_stored_video, ingest_video
         from gait.store import open_store
         from gait.store.base import check_key
 

@@ -8,10 +8,10 @@ import hashlib
 import sys
 from pathlib import Path
 
-from gait.errors import InvalidInput
-from gait.contracts import ANALYSIS
-from gaitcli.exits import EXIT_OK, EXIT_USAGE, exit_code, fail
 from gait.analysis.recording import AnalyzeOptions
+from gait.contracts import ANALYSIS
+from gait.errors import InvalidInput
+from gaitcli.exits import EXIT_OK, EXIT_USAGE, exit_code, fail
 
 __all__ = ["AnalyzeOptions", "analyze_file"]
 
@@ -49,10 +49,10 @@ def _analyze_via_service(path: Path, out: Path, options: AnalyzeOptions) -> int:
     from gait.client import StageCallFailed, call_stage
     from gait.config import ClientConfig, gait_home
     from gait.ingest import ingest_recording
-    from gaitcli.launcher import LocalServices
     from gait.logs import configure_logging
     from gait.store import open_store
     from gait.v1 import stages_pb2
+    from gaitcli.launcher import LocalServices
 
     # the terminal shows at most one error line; the service's log goes to a file
     configure_logging("INFO", path=gait_home() / "logs" / "gait-analyze.log")

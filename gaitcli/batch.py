@@ -48,8 +48,8 @@ def main(args: argparse.Namespace) -> int:
 
     log_path = gait_home() / "logs" / "gait-batch.log"
     configure_logging("INFO", path=log_path)
-    from gaitcli.local import run_batch_local
     from gait.errors import InvalidInput
+    from gaitcli.local import run_batch_local
 
     try:
         state = run_batch_local(args.prefix, keys, args.out, args.concurrency, prefect_console=False)

@@ -13,8 +13,8 @@ import re
 import sys
 from pathlib import Path
 
-from gait.errors import InvalidInput
 from gait.contracts import ANALYSIS, LIFT3D, POSE2D
+from gait.errors import InvalidInput
 from gaitcli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, exit_code, fail
 
 SIZE = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
@@ -32,10 +32,10 @@ def lift_alphapose(path: Path, rate_hz: float, image_size: str, out: Path) -> in
     from gait.config import gait_home
     from gait.export import export_outputs
     from gait.ingest import ingest_alphapose_results
-    from gaitcli.launcher import LocalServices
     from gait.logs import configure_logging
     from gait.store import open_store
     from gait.v1 import stages_pb2
+    from gaitcli.launcher import LocalServices
 
     configure_logging("INFO", path=gait_home() / "logs" / "gait-lift.log")
     try:

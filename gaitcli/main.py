@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 from gait.contracts import STAGES
-
 from gaitcli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail
 
 

@@ -12,7 +12,6 @@ from gait.contracts import ROTATE, STEPS
 from gaitcli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, exit_code, fail
 
 
-
 class ProgressDisplay:
     """One line per step; on a terminal the running step shows a ticking clock."""
 
@@ -65,11 +64,11 @@ def run_and_report(video: Path, out: Path, rotation: int | None, cutoff_hz: floa
     # The terminal shows progress and at most one error line; the details go to the log file.
     log_path = gait_home() / "logs" / "gait-run.log"
     configure_logging("INFO", path=log_path)
-    from gait.client import StageCallFailed
-    from gaitcli.local import run_local
     from gait.artifacts import Bundle
+    from gait.client import StageCallFailed
     from gait.errors import GaitError, InvalidInput
     from gait.store import open_store
+    from gaitcli.local import run_local
     from gaitcli.summary import summarize
 
     started = time.perf_counter()

@@ -33,9 +33,15 @@ def _demo_results(args: argparse.Namespace) -> Path | int:
 def main(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from gait.analysis.validation.runner import (
+        TOLERANCE_NOTE,
+        demo_case,
+        markdown_table,
+        marker_cases,
+        score_case,
+        synthetic_cases,
+    )
     from gait.errors import InvalidInput
-    from gait.analysis.validation.runner import (TOLERANCE_NOTE, demo_case, marker_cases, markdown_table,
-                                                     score_case, synthetic_cases)
 
     try:
         cases = marker_cases()

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from gait.analysis.validation.corpus import demo_annotation
+from gait.analysis.validation.runner import demo_case_from, score_case
 from gait.artifacts import Bundle
 from gait.ingest import ingest_video
 from gait.v1 import stages_pb2
-from gait.analysis.validation.corpus import demo_annotation
-from gait.analysis.validation.runner import demo_case_from, score_case
 
 
 @pytest.fixture(scope="module")

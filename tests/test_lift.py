@@ -13,8 +13,8 @@ from gait.artifacts import Bundle
 from gait.config import StoreConfig
 from gait.errors import InvalidInput
 from gait.ingest import ingest_alphapose_results
-from gaitcli.lift import parse_image_size
 from gait.store import open_store
+from gaitcli.lift import parse_image_size
 from tests.analysis.test_alphapose_json import walker_and_bystander
 
 

@@ -10,15 +10,22 @@ import numpy as np
 import pandas as pd
 from scipy.ndimage import uniform_filter1d
 
-from gait.errors import InvalidInput
 from gait.analysis.bouts import StraightBoutDetector, fill_gaps
-from gait.analysis.events import (EVENT_COLUMNS, EventDetector, FootContactEventDetector, OConnorEventDetector,
-                                      SupportVelocityEventDetector, ZeniEventDetector, walking_direction)
+from gait.analysis.events import (
+    EVENT_COLUMNS,
+    EventDetector,
+    FootContactEventDetector,
+    OConnorEventDetector,
+    SupportVelocityEventDetector,
+    ZeniEventDetector,
+    walking_direction,
+)
 from gait.analysis.filtering import ButterworthLowPass, finite_runs
 from gait.analysis.kinematics import bout_angles, cycles_table, kinematics_table
 from gait.analysis.spatiotemporal import MIN_CONFIDENCE, steps_table, summary, symmetry
 from gait.analysis.trajectories import Trajectories, sides_present
 from gait.analysis.treadmill import TreadmillDetector
+from gait.errors import InvalidInput
 
 MIN_STEPS = 4  # fewer steps than this: parameters are reported but flagged
 EVENT_CUTOFF_HZ = 15.0  # the foot-contact method follows heights closely: a lighter low-pass

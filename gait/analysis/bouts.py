@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-from gait.errors import InvalidInput
 from gait.analysis.trajectories import foot_point
+from gait.errors import InvalidInput
 
 
 @dataclass

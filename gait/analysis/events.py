@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 from scipy.signal import find_peaks
 
-from gait.errors import InvalidInput
 from gait.analysis.trajectories import sides_present
 from gait.analysis.treadmill import surface_velocity
+from gait.errors import InvalidInput
 
 EVENT_COLUMNS = ["side", "event", "frame", "time_s", "confidence"]
 

@@ -13,18 +13,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from gait.analysis.analyze import GaitAnalysis, methods, range_of_motion
+from gait.analysis.filtering import ButterworthLowPass
+from gait.analysis.plots import plot_cycle_curves, plot_footfalls, plot_left_right, plot_trajectories
+from gait.analysis.reference import (
+    CHILDREN_NOTE,
+    KINEMATICS_SOURCE,
+    SPATIOTEMPORAL_SOURCE,
+    gait_profile_score,
+    gait_variable_scores,
+    kinematic_reference,
+    spatiotemporal_ranges,
+)
+from gait.analysis.report import LABELS, ReportFigure, render_report, write_pdf
+from gait.analysis.spatiotemporal import LENGTHS
+from gait.analysis.trajectories import Trajectories
+from gait.analysis.trc import write_trc
 from gait.errors import InvalidInput
 from gait.joints import FOOT_JOINTS_3D
 from gait.tables import keypoint_table, write_workbook
-from gait.analysis.filtering import ButterworthLowPass
-from gait.analysis.analyze import GaitAnalysis, methods, range_of_motion
-from gait.analysis.plots import plot_cycle_curves, plot_footfalls, plot_left_right, plot_trajectories
-from gait.analysis.reference import (CHILDREN_NOTE, KINEMATICS_SOURCE, SPATIOTEMPORAL_SOURCE, gait_profile_score,
-                                         gait_variable_scores, kinematic_reference, spatiotemporal_ranges)
-from gait.analysis.spatiotemporal import LENGTHS
-from gait.analysis.report import LABELS, ReportFigure, render_report, write_pdf
-from gait.analysis.trajectories import Trajectories
-from gait.analysis.trc import write_trc
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SIDED_LABELS = {"step_time_s": "step time (s)", "stance_pct": "stance (% cycle)", "step_length_m": "step length (m)"}

@@ -15,9 +15,9 @@ from dataclasses import replace
 
 import numpy as np
 
+from gait.analysis.trajectories import Trajectories
 from gait.errors import InvalidInput
 from gait.joints import COCO_17, HALPE_26
-from gait.analysis.trajectories import Trajectories
 
 LEG_TO_STATURE = 0.491
 PROPORTION_UNCERTAINTY = 0.03

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gait.errors import InvalidInput
 from gait.analysis.markers import map_markers, pelvis_landmarks
 from gait.analysis.trajectories import Trajectories, detect_up_axis
+from gait.errors import InvalidInput
 
 UNIT_TO_M = {"mm": 1e-3, "cm": 1e-2, "m": 1.0}
 

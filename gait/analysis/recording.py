@@ -10,15 +10,15 @@ from pathlib import Path
 import numpy as np
 
 from gait.alphapose_json import read_alphapose_json
-from gait.errors import InvalidInput
-from gait.ingest import RECORDING_SUFFIXES
-from gait.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass, residual_cutoff
 from gait.analysis.analyze import GaitAnalysis, analyze
+from gait.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass, residual_cutoff
 from gait.analysis.markers import parse_mapping
 from gait.analysis.outputs import OutputFile, ReportContext, write_outputs
 from gait.analysis.planar import scale_to_height, trajectories_2d
 from gait.analysis.readers import read_trajectories
 from gait.analysis.trajectories import Trajectories
+from gait.errors import InvalidInput
+from gait.ingest import RECORDING_SUFFIXES
 
 KEYPOINT_SUFFIXES = (".npy", ".json")
 AXES = {"x": 0, "y": 1, "z": 2}

@@ -13,9 +13,16 @@ from scipy.signal import detrend
 
 from gait.analysis.analyze import GaitAnalysis, analyze
 from gait.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass
-from gait.analysis.keypoints import (MIN_KEYPOINT_SCORE, camera_view_warnings, foot_trajectories_2d,
-                                     foot_trajectories_3d, high_frequency_power_ratio, image_plane_angles,
-                                     is_side_view, keypoint_trajectories)
+from gait.analysis.keypoints import (
+    MIN_KEYPOINT_SCORE,
+    camera_view_warnings,
+    foot_trajectories_2d,
+    foot_trajectories_3d,
+    high_frequency_power_ratio,
+    image_plane_angles,
+    is_side_view,
+    keypoint_trajectories,
+)
 from gait.analysis.outputs import XLSX, ReportContext, write_outputs
 from gait.analysis.planar import near_side
 from gait.analysis.plots import plot_trajectories
@@ -23,8 +30,17 @@ from gait.analysis.recording import AnalyzeOptions, analyze_recording
 from gait.analysis.report import ReportFigure
 from gait.artifacts import Bundle, BundleWriter, cached_stage
 from gait.config import ServiceConfig
-from gait.contracts import (ANALYSIS, CONFIDENCE_3D, FEET_3D, KEYPOINTS_2D, KEYPOINTS_3D, LIFT3D, POSE2D, RECORDING,
-                            STAGE_VERSIONS)
+from gait.contracts import (
+    ANALYSIS,
+    CONFIDENCE_3D,
+    FEET_3D,
+    KEYPOINTS_2D,
+    KEYPOINTS_3D,
+    LIFT3D,
+    POSE2D,
+    RECORDING,
+    STAGE_VERSIONS,
+)
 from gait.errors import InvalidInput
 from gait.joints import FOOT_JOINTS_2D, FOOT_JOINTS_3D
 from gait.rpc import build_server, outcome, stage_method

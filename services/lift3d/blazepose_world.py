@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gait.artifacts import Bundle
+from gait.contracts import BLAZEPOSE_WORLD
 from gait.errors import InvalidInput
 from gait.joints import (
     BLAZEPOSE_33,
@@ -23,12 +24,12 @@ class BlazePoseWorldBackend:
     version = "1"
 
     def lift(self, pose2d: Bundle) -> Lifted3D:
-        if "blazepose_world.npy" not in pose2d.files:
+        if BLAZEPOSE_WORLD not in pose2d.files:
             raise InvalidInput(
                 f"the pose2d bundle {pose2d.key!r} has no BlazePose world landmarks (it was not made by BlazePose); "
                 "lifting 2D keypoints needs MotionBERT: place its checkpoint in GAIT_MODELS_DIR (see `gait models`)"
             )
-        world = pose2d.read_npy("blazepose_world.npy")
+        world = pose2d.read_npy(BLAZEPOSE_WORLD)
         if world.ndim != 3 or world.shape[1:] != (len(BLAZEPOSE_33), 4):
             raise InvalidInput(f"blazepose_world.npy has shape {world.shape}, expected (frames, 33, 4)")
         halpe = blazepose_to_halpe26(world[..., :3])

@@ -11,8 +11,18 @@ import numpy as np
 
 from gait.artifacts import Bundle, BundleWriter, cached_stage
 from gait.config import ServiceConfig
-from gait.contracts import (BLAZEPOSE_WORLD, DETECTION_PROXY, KEYPOINTS_2D, OVERLAY, POSE2D, ROTATE, STAGE_VERSIONS,
-                            SUBJECT, UPRIGHT_VIDEO, VIDEO)
+from gait.contracts import (
+    BLAZEPOSE_WORLD,
+    DETECTION_PROXY,
+    KEYPOINTS_2D,
+    OVERLAY,
+    POSE2D,
+    ROTATE,
+    STAGE_VERSIONS,
+    SUBJECT,
+    UPRIGHT_VIDEO,
+    VIDEO,
+)
 from gait.errors import InvalidInput
 from gait.joints import BLAZEPOSE_33, COCO_17, HALPE_26
 from gait.rpc import CallGuard, build_server, outcome, stage_method
@@ -20,9 +30,9 @@ from gait.store import ObjectStore, open_store
 from gait.tables import keypoint_table, write_workbook
 from gait.v1 import stages_pb2, stages_pb2_grpc
 from gait.video import H264Writer
+from services.pose2d.outputs import alphapose_results, draw_skeleton, overlay_scale
 from services.pose2d.protocol import Pose2DBackend, Pose2DResult
 from services.pose2d.registry import backend_class, backend_version
-from services.pose2d.outputs import alphapose_results, draw_skeleton, overlay_scale
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

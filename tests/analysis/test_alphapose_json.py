@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from gait.alphapose_json import read_alphapose_json, subject_keypoints
-from gait.errors import InvalidInput
-from gait.analysis.filtering import ButterworthLowPass
 from gait.analysis.analyze import analyze
+from gait.analysis.filtering import ButterworthLowPass
 from gait.analysis.recording import AnalyzeOptions, read_recording
 from gait.analysis.validation.synthetic import SyntheticWalker
+from gait.errors import InvalidInput
 from services.pose2d.outputs import alphapose_results
 from tests.analysis.test_reporting import _side_view_keypoints
 

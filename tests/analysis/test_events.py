@@ -94,8 +94,8 @@ def test_step_lengths_widths_and_speed(rate_hz):
 
 
 def test_long_dropouts_are_reported_short_ones_bridged():
-    from gait.analysis.filtering import ButterworthLowPass
     from gait.analysis.analyze import analyze
+    from gait.analysis.filtering import ButterworthLowPass
     from gait.analysis.trajectories import Trajectories
 
     trial = SyntheticWalker().generate(8.0, 100.0)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gait.errors import InvalidInput
 from gait.analysis.filtering import ButterworthLowPass
+from gait.errors import InvalidInput
 
 FPS = 30.0
 

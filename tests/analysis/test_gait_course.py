@@ -6,14 +6,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gait.errors import InvalidInput
-from gait.analysis.events import (FootContactEventDetector, OConnorEventDetector, SupportVelocityEventDetector,
-                                      ZeniEventDetector, walking_direction)
-from gait.analysis.filtering import ButterworthLowPass
 from gait.analysis.analyze import analyze, choose_event_detector
+from gait.analysis.events import (
+    FootContactEventDetector,
+    OConnorEventDetector,
+    SupportVelocityEventDetector,
+    ZeniEventDetector,
+    walking_direction,
+)
+from gait.analysis.filtering import ButterworthLowPass
 from gait.analysis.spatiotemporal import summary
-from gait.analysis.validation.synthetic import SyntheticWalker, with_standing, with_turn
 from gait.analysis.trajectories import Trajectories
+from gait.analysis.validation.synthetic import SyntheticWalker, with_standing, with_turn
+from gait.errors import InvalidInput
 
 UP = np.array([0.0, 0.0, 1.0])
 
@@ -154,8 +159,8 @@ def test_asymmetric_stance_shows_with_the_contact_method():
 
 def test_keypoints_without_feet_fall_back_to_the_ankles():
     """A lift3d backend without heels and toes (MotionBERT on COCO-17) writes NaN feet."""
-    from gait.joints import H36M_17
     from gait.analysis.keypoints import keypoint_trajectories
+    from gait.joints import H36M_17
 
     trial = SyntheticWalker(cadence_steps_per_min=100.0).generate(8.0, 30.0)
     h36m = np.full((len(trial.positions["pelvis"]), 17, 3), np.nan)

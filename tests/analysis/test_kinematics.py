@@ -8,13 +8,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gait.joints import HALPE_26
 from gait.analysis import kinematics, reference
-from gait.analysis.kinematics import (CYCLE_SAMPLES, angle_source_evidence, calibrate_ankles, cycle_curves,
-                                          cycles_table, feet_apart, foot_flat_offsets, kinematics_table,
-                                          sagittal_angles)
-from gait.analysis.reference import converted_reference, gait_variable_scores
+from gait.analysis.kinematics import (
+    CYCLE_SAMPLES,
+    angle_source_evidence,
+    calibrate_ankles,
+    cycle_curves,
+    cycles_table,
+    feet_apart,
+    foot_flat_offsets,
+    kinematics_table,
+    sagittal_angles,
+)
 from gait.analysis.planar import near_side
+from gait.analysis.reference import converted_reference, gait_variable_scores
+from gait.joints import HALPE_26
 
 FORWARD, UP = np.array([1.0, 0, 0]), np.array([0, 0, 1.0])
 

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gait.errors import InvalidInput
 from gait.analysis.markers import map_markers, parse_mapping
 from gait.analysis.readers import read_trajectories
-from gait.analysis.validation.synthetic import SyntheticWalker
 from gait.analysis.trc import write_trc
+from gait.analysis.validation.synthetic import SyntheticWalker
+from gait.errors import InvalidInput
 
 RATE = 100.0
 PLUG_IN_GAIT = {"LHEE": "left_heel", "RHEE": "right_heel", "LTOE": "left_toe", "RTOE": "right_toe",

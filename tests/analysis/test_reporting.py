@@ -8,16 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gait.errors import InvalidInput
-from gait.joints import HALPE_26
-from gait.analysis.filtering import ButterworthLowPass
 from gait.analysis.analyze import analyze
+from gait.analysis.filtering import ButterworthLowPass
 from gait.analysis.outputs import write_mot
 from gait.analysis.planar import LEG_TO_STATURE, scale_to_height, trajectories_2d
-from gait.analysis.reference import (gait_profile_score, gait_variable_scores, kinematic_reference,
-                                         spatiotemporal_ranges)
-from gait.analysis.validation.synthetic import SyntheticWalker
+from gait.analysis.reference import gait_profile_score, gait_variable_scores, kinematic_reference, spatiotemporal_ranges
 from gait.analysis.trajectories import Trajectories
+from gait.analysis.validation.synthetic import SyntheticWalker
+from gait.errors import InvalidInput
+from gait.joints import HALPE_26
 
 UP = np.array([0.0, 0.0, 1.0])
 

@@ -7,13 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gait.assets import CORPUS, corpus_path
-from gait.analysis.filtering import ButterworthLowPass
 from gait.analysis.analyze import analyze
+from gait.analysis.filtering import ButterworthLowPass
 from gait.analysis.treadmill import TreadmillDetector, support_velocity
-from gait.analysis.validation.corpus import (MARKER_RECORDINGS, annotation_events, demo_annotation, force_events)
+from gait.analysis.validation.corpus import MARKER_RECORDINGS, annotation_events, demo_annotation, force_events
 from gait.analysis.validation.runner import Case, score_case, synthetic_cases
 from gait.analysis.validation.scoring import cadence_steps_per_min, match, score_events
+from gait.assets import CORPUS, corpus_path
 
 INSTALLED = all(corpus_path(asset.target.removeprefix("corpus/")).is_file() for asset in CORPUS)
 needs_corpus = pytest.mark.skipif(not INSTALLED, reason="the validation corpus is not installed (run `gait setup`)")

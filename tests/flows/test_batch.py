@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 
 from flows import batch_flow as fb
-from gaitcli import main as cli
 from gait.contracts import STAGES
 from gait.store import open_store
 from gait.video import H264Writer, iter_frames, probe
+from gaitcli import main as cli
 from tests.store.conftest import s3_endpoint  # noqa: F401  (the session's S3 server)
 
 # Two 1.3 s cuts of the demo clip while she walks, at half resolution (pose2d costs ~1.5 s each).

@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gaitcli import main as cli
 from gait.config import REPO_ROOT
+from gaitcli import main as cli
 
 
 def closed_port() -> int:

@@ -118,8 +118,8 @@ def test_the_client_deadline_is_honoured_and_not_retried(scripted, video_file, m
 
 
 def test_a_service_that_is_still_starting_is_waited_for(monkeypatch):
-    from tests.flows.conftest import ScriptedStage
     from flows.runtime import free_port
+    from tests.flows.conftest import ScriptedStage
 
     port = free_port()
     monkeypatch.setenv("GAIT_ROTATE_ADDR", f"127.0.0.1:{port}")

@@ -17,9 +17,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from gaitcli.main import build_parser
 from gait.config import REPO_ROOT
 from gait.contracts import STAGES
+from gaitcli.main import build_parser
 from tests.k8s.conftest import CHART, NAMESPACE, SCENARIOS, Rendered, helm, render
 from tests.k8s.conftest import load as load_all
 

@@ -15,10 +15,10 @@ from argparse import Namespace
 
 import pytest
 
-from gaitcli import health
 from gait.contracts import STAGES
-from gaitcli.launcher import LocalServices
 from gait.rpc import stop_gracefully
+from gaitcli import health
+from gaitcli.launcher import LocalServices
 
 
 @pytest.fixture(scope="module")

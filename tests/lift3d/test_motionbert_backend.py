@@ -17,9 +17,9 @@ from gait.errors import ModelMissing
 from gait.joints import BLAZEPOSE_33, H36M_17, HALPE_26, blazepose_to_halpe26, halpe26_to_h36m17
 from gait.store import open_store
 from gait.v1 import stages_pb2
-from services.lift3d.registry import default_backend, make_backend
 from services.lift3d.motionbert.backend import LEG_TO_HEIGHT, MotionBERTBackend, segment_lengths
 from services.lift3d.motionbert.configs import CHECKPOINTS, CONFIGS
+from services.lift3d.registry import default_backend, make_backend
 from services.lift3d.server import Lift3DServicer
 
 FRAMES, WIDTH, HEIGHT = 40, 1280, 720

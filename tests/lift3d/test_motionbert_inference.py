@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from gait.joints import H36M_17
-from gait.joints import coco17_to_h36m17, to_h36m17
+from gait.joints import H36M_17, coco17_to_h36m17, to_h36m17
 from services.lift3d.motionbert.inference import (
     ClipLifter,
     clip_bounds,

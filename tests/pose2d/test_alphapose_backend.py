@@ -12,9 +12,9 @@ from services.pose2d import registry as pose2d_registry
 from services.pose2d.alphapose.backend import AlphaPoseBackend, boxes_from_keypoints
 from services.pose2d.alphapose.configs import CHECKPOINTS
 from services.pose2d.blazepose.backend import BlazePoseBackend
+from services.pose2d.outputs import alphapose_results
 from services.pose2d.protocol import Pose2DResult
 from services.pose2d.registry import backend_class, backend_version, default_backend
-from services.pose2d.outputs import alphapose_results
 
 
 def test_default_is_alphapose_only_with_its_checkpoint(tmp_path, monkeypatch):

@@ -15,8 +15,15 @@ from scripts.make_yolo_fixture import generated_values, layer_sums, synthetic_pr
 from services.pose2d.alphapose import detector as det
 from services.pose2d.alphapose.backend import box_iou, choose_boxes
 from services.pose2d.alphapose.configs import CHECKPOINTS, DETECTOR
-from services.pose2d.alphapose.yolo import (DarknetWeightsError, YOLOv3SPP, darknet_layout, darknet_value_count,
-                                            load_darknet_weights, read_darknet_weights, write_darknet_weights)
+from services.pose2d.alphapose.yolo import (
+    DarknetWeightsError,
+    YOLOv3SPP,
+    darknet_layout,
+    darknet_value_count,
+    load_darknet_weights,
+    read_darknet_weights,
+    write_darknet_weights,
+)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "yolo"
 

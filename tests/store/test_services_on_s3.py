@@ -6,10 +6,10 @@ import numpy as np
 
 from gait.artifacts import Bundle
 from gait.ingest import ingest_video
-from gaitcli.launcher import LocalServices
 from gait.store import open_store
 from gait.v1 import stages_pb2, stages_pb2_grpc
 from gait.video import H264Writer
+from gaitcli.launcher import LocalServices
 
 
 def test_rotate_reads_and_writes_through_s3(s3_endpoint, monkeypatch, tmp_path):

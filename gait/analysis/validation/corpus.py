@@ -17,10 +17,10 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from gait.assets import corpus_path
-from gait.errors import InvalidInput
 from gait.analysis.readers import read_c3d
 from gait.analysis.trajectories import Trajectories
+from gait.assets import corpus_path
+from gait.errors import InvalidInput
 
 REFERENCE_COLUMNS = ["side", "event", "time_s"]
 ANNOTATION = Path(__file__).with_name("demo_annotation.json")

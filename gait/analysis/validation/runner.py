@@ -7,14 +7,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gait.errors import InvalidInput
-from gait.analysis.filtering import ButterworthLowPass
 from gait.analysis.analyze import DETECTORS, EVENT_METHODS, GaitAnalysis, analyze, choose_event_detector
-from gait.analysis.validation.synthetic import SyntheticTrial, SyntheticWalker
+from gait.analysis.filtering import ButterworthLowPass
 from gait.analysis.trajectories import Trajectories
-from gait.analysis.validation.corpus import (MARKER_RECORDINGS, REFERENCE_COLUMNS, Recording, annotation_events,
-                                                 demo_annotation)
+from gait.analysis.validation.corpus import (
+    MARKER_RECORDINGS,
+    REFERENCE_COLUMNS,
+    Recording,
+    annotation_events,
+    demo_annotation,
+)
 from gait.analysis.validation.scoring import TOLERANCE_S, EventScore, cadence_steps_per_min, score_events
+from gait.analysis.validation.synthetic import SyntheticTrial, SyntheticWalker
+from gait.contracts import CONFIDENCE_3D, FEET_3D, KEYPOINTS_3D
+from gait.errors import InvalidInput
+
 
 @dataclass(frozen=True)
 class Case:
@@ -112,7 +119,7 @@ def demo_case(results_dir: Path) -> Case:
     """The demo clip's 3D keypoints as the pipeline wrote them (`gait run`'s results/ folder)
     against our frame-by-frame annotation."""
     arrays = []
-    for name in ("X3D.npy", "feet3d.npy", "confidence3d.npy"):
+    for name in (KEYPOINTS_3D, FEET_3D, CONFIDENCE_3D):
         path = results_dir / name
         if not path.is_file():
             raise InvalidInput(f"{path} is missing: run `gait run` on the demo clip first")

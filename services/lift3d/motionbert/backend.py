@@ -21,7 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from gait.artifacts import Bundle
+from gait.checkpoints import load_placed
 from gait.config import models_dir
+from gait.contracts import BLAZEPOSE_WORLD, KEYPOINTS_2D
 from gait.errors import InvalidInput
 from gait.joints import (
     BLAZEPOSE_33,
@@ -32,11 +34,10 @@ from gait.joints import (
     halpe26_to_h36m17,
     to_h36m17,
 )
-from services.lift3d.protocol import CAMERA_AXES, Lifted3D
-from gait.checkpoints import load_placed
 from services.lift3d.motionbert.checkpoints import load_checkpoint
 from services.lift3d.motionbert.configs import CHECKPOINTS, CONFIGS
 from services.lift3d.motionbert.inference import ClipLifter, fill_gaps, infer_wild
+from services.lift3d.protocol import CAMERA_AXES, Lifted3D
 
 # Segments (H36M-17 names) whose lengths set the metric scale: legs and trunk.
 SCALE_SEGMENTS = (("right_hip", "right_knee"), ("right_knee", "right_ankle"), ("left_hip", "left_knee"),
@@ -88,9 +89,9 @@ class MotionBERTBackend:
         self.nominal_height_m = nominal_height_m
 
     def lift(self, pose2d: Bundle) -> Lifted3D:
-        if "keypoints2d.npy" not in pose2d.files:
+        if KEYPOINTS_2D not in pose2d.files:
             raise InvalidInput(f"the pose2d bundle {pose2d.key!r} has no keypoints2d.npy")
-        keypoints = pose2d.read_npy("keypoints2d.npy")
+        keypoints = pose2d.read_npy(KEYPOINTS_2D)
         if keypoints.ndim != 3 or keypoints.shape[1:] not in ((26, 3), (17, 3)):
             raise InvalidInput(f"keypoints2d.npy has shape {keypoints.shape}, expected (frames, 26 or 17, 3)")
         width, height = pose2d.meta.get("width"), pose2d.meta.get("height")
@@ -107,7 +108,7 @@ class MotionBERTBackend:
         else:
             pixels = infer_wild(self.lifter, filled) * self._box_size(filled) / 2
         relative = pixels - pixels[:, :1]                                   # root-relative
-        world = pose2d.read_npy("blazepose_world.npy") if "blazepose_world.npy" in pose2d.files else None
+        world = pose2d.read_npy(BLAZEPOSE_WORLD) if BLAZEPOSE_WORLD in pose2d.files else None
         metres_per_px, scale_note = self._scale(relative, observed, world)
         h36m = (relative * metres_per_px).astype(np.float32)
         h36m[~observed] = np.nan
