@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import logging
 import signal
+import socket
+import sys
 import threading
 import time
 from concurrent import futures
@@ -80,15 +82,32 @@ def build_server(config: ServiceConfig, service_name: str, register: Callable[[g
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     full_name = stages_pb2.DESCRIPTOR.services_by_name[service_name].full_name
     reflection.enable_server_reflection((full_name, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
-    port = server.add_insecure_port(f"{config.host}:{config.port}")
+    unusable = OSError(f"cannot listen on {config.host}:{config.port}: the port is in use or the address is not this "
+                       f"machine's (GAIT_{config.stage.upper()}_PORT / GAIT_{config.stage.upper()}_HOST set it)")
+    if config.port and not _can_bind(config.host, config.port):  # before gRPC, which logs its own error line
+        raise unusable
+    try:
+        port = server.add_insecure_port(f"{config.host}:{config.port}")
+    except RuntimeError:  # grpcio >= 1.6x raises where older ones returned 0
+        port = 0
     if port == 0:
-        raise OSError(f"cannot listen on {config.host}:{config.port}")
+        raise unusable
     server.start()
     for name in ("", full_name):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     server.health_servicer = health_servicer  # type: ignore[attr-defined]
     log.info("serving", extra={"stage": config.stage, "service": full_name, "address": f"{config.host}:{port}"})
     return server, port
+
+
+def _can_bind(host: str, port: int) -> bool:
+    try:
+        family = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.bind((host, port))
+    except OSError:
+        return False
+    return True
 
 
 def stop_gracefully(server: grpc.Server, grace_s: float) -> None:
@@ -116,7 +135,11 @@ def run_service(stage: str, create_server: Callable[[ServiceConfig], tuple[grpc.
 
     configure_logging()
     config = ServiceConfig.from_env(stage)
-    server, _ = create_server(config)
+    try:
+        server, _ = create_server(config)
+    except OSError as exc:  # the port is taken: one line and exit status 2, not a traceback
+        print(f"gait: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     serve_until_signalled(server, config.grace_s)
 
 

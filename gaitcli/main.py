@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from gaitcli.launcher import serve_stage
 
-        serve_stage(args.stage)
+        serve_stage(args.stage)  # a port in use: one line and exit status 2
         return EXIT_OK
     if args.command == "stack":
         from gaitcli.stack import run_stack

@@ -43,3 +43,18 @@ def test_service_process_serves_and_stops_on_sigterm(stage, tmp_path):
     messages = [r["msg"] for r in records]
     assert "serving" in messages and "shutting down" in messages
     assert all(r["logger"] for r in records)
+
+
+@pytest.mark.parametrize("command", [["-m", "services.rotate"], ["-m", "gaitcli.main", "serve", "rotate"]])
+def test_a_port_in_use_is_one_line_and_exit_2(command, tmp_path):
+    """`python -m services.rotate` (a pod) and `gait serve rotate` on a port another process
+    holds: exit status 2 and one line naming the address and the variable, no traceback."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        env = {**os.environ, "GAIT_HOME": str(tmp_path), "GAIT_ROTATE_PORT": str(port)}
+        done = subprocess.run([sys.executable, *command], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (f"gait: error: cannot listen on 127.0.0.1:{port}: the port is in use or the "
+                                   "address is not this machine's (GAIT_ROTATE_PORT / GAIT_ROTATE_HOST set it)")
