@@ -29,6 +29,9 @@ def _trajectories(points: dict[str, np.ndarray], rate: float, scale: float, sour
     joints, used = map_markers(points, mapping)
     if not joints:
         raise InvalidInput(f"no marker of the {source} maps to a joint (give a mapping, e.g. --markers LHEEL=left_heel)")
+    if not any(name.endswith(("_ankle", "_heel", "_toe")) for name in joints):
+        raise InvalidInput(f"the {source} has no ankle, heel or toe trajectory (it maps to {', '.join(sorted(joints))}); "
+                           "gait events need at least one foot (a mapping helps, e.g. --markers LANK=left_ankle)")
     joints = {name: p * scale for name, p in joints.items()}
     notes = {"markers": "; ".join(f"{joint} <- {'+'.join(markers)}" for joint, markers in sorted(used.items()))}
     landmarks = pelvis_landmarks({marker: p * scale for marker, p in points.items()})
@@ -41,8 +44,11 @@ def _trajectories(points: dict[str, np.ndarray], rate: float, scale: float, sour
 def read_trc(path: Path, mapping: dict[str, str] | None = None) -> Trajectories:
     """OpenSim TRC: header with DataRate and Units, marker names on line 4, X/Y/Z columns."""
     lines = Path(path).read_text(errors="replace").splitlines()
-    if len(lines) < 6 or not lines[0].startswith("PathFileType"):
+    if not lines or not lines[0].startswith("PathFileType"):
         raise InvalidInput("not a TRC file: the first line must start with PathFileType")
+    if len(lines) < 6:
+        raise InvalidInput(f"the TRC file is only a header ({len(lines)} line{'s' if len(lines) > 1 else ''}): "
+                           "no data rows")
     keys, values = lines[1].split("\t"), lines[2].split("\t")
     header = dict(zip((k.strip() for k in keys), (v.strip() for v in values)))
     try:

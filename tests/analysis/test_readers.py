@@ -107,7 +107,11 @@ def test_custom_mapping(trial, tmp_path):
 
 @pytest.mark.parametrize("name, content, words", [
     ("bad.trc", b"hello\nworld\n", "not a TRC file"),
-    ("short.trc", b"PathFileType\t4\n", "not a TRC file"),
+    ("short.trc", b"PathFileType\t4\n", r"only a header \(1 line\)"),
+    ("header.trc", b"PathFileType\t4\t(X/Y/Z)\tw.trc\nDataRate\tUnits\n100\tmm\nFrame#\tTime\tLHEE\nX1\tY1\tZ1\n",
+     r"only a header \(5 lines\): no data rows"),
+    ("nofeet.csv", b"time_s,pelvis_x,pelvis_y,pelvis_z,left_knee_x,left_knee_y,left_knee_z\n0,0,0,1,0,0,0.5\n"
+     b"0.01,0,0,1,0,0,0.5\n", "no ankle, heel or toe trajectory"),
     ("bad.c3d", b"\x00" * 512, "C3D"),
     ("bad.csv", b"a,b\n1,2\n", "_x"),
     ("notime.csv", b"left_ankle_x,left_ankle_y,left_ankle_z\n0,0,0\n", "sampling rate"),
