@@ -11,6 +11,8 @@ from typing import TextIO
 from gait.contracts import ROTATE, STEPS
 from gaitcli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, exit_code, fail
 
+MIN_PACE_CLIP_S = 0.5  # a shorter clip's pace (run time over clip time) says nothing
+
 
 class ProgressDisplay:
     """One line per step; on a terminal the running step shows a ticking clock."""
@@ -69,7 +71,7 @@ def run_and_report(video: Path, out: Path, rotation: int | None, cutoff_hz: floa
     from gait.errors import GaitError, InvalidInput
     from gait.store import open_store
     from gaitcli.local import run_local
-    from gaitcli.summary import summarize
+    from gaitcli.summary import analysis_warnings, summarize
 
     started = time.perf_counter()
     display = ProgressDisplay()
@@ -91,7 +93,7 @@ def run_and_report(video: Path, out: Path, rotation: int | None, cutoff_hz: floa
     seconds = time.perf_counter() - started
     store = open_store()
     duration = Bundle.open(store, keys[ROTATE], expected_stage=ROTATE).meta["duration_s"]
-    print("\n".join(["", *summarize(store, keys), ""]), file=sys.stderr)
-    print(f"done in {seconds:.1f} s ({seconds / duration:.1f} x the clip's {duration:.1f} s); outputs in {out}",
-          file=sys.stderr)
+    print("\n".join(["", *summarize(store, keys), "", *analysis_warnings(store, keys)]), file=sys.stderr)
+    pace = f" ({seconds / duration:.1f} x the clip's {duration:.1f} s)" if duration >= MIN_PACE_CLIP_S else ""
+    print(f"done in {seconds:.1f} s{pace}; outputs in {out}", file=sys.stderr)
     return EXIT_OK

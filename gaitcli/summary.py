@@ -1,8 +1,10 @@
 """The short summary `gait run` prints when it is done, from the bundles' manifests."""
 from __future__ import annotations
 
+import math
+
 from gait.artifacts import Bundle
-from gait.contracts import LIFT3D, POSE2D, ROTATE, STAGES
+from gait.contracts import ANALYSIS, LIFT3D, POSE2D, ROTATE, STAGES
 from gait.store.base import ObjectStore
 
 
@@ -21,8 +23,10 @@ def summarize(store: ObjectStore, bundle_keys: dict[str, str]) -> list[str]:
         elif stage == LIFT3D:
             text = f"3D pose in {meta['valid_fraction']:.0%} of frames ({meta['backend']}, {meta['units']})"
         else:
-            text = (f"Butterworth {meta['cutoff_hz']:g} Hz order {meta['filter_order']}: high-frequency power "
-                    f"of the 2D foot trajectories down to {meta['high_frequency_power_ratio_2d']:.1%}")
+            ratio = meta["high_frequency_power_ratio_2d"]
+            text = f"Butterworth {meta['cutoff_hz']:g} Hz order {meta['filter_order']}: " + (
+                f"high-frequency power of the 2D foot trajectories down to {ratio:.1%}" if math.isfinite(ratio)
+                else "too few frames to measure what the filter removed")
             parameters = meta.get("spatiotemporal_parameters", {})
             if "cadence_steps_per_min" in parameters:
                 text += (f"; cadence {parameters['cadence_steps_per_min']['mean']:.0f} steps/min from "
@@ -33,3 +37,12 @@ def summarize(store: ObjectStore, bundle_keys: dict[str, str]) -> list[str]:
                 text += f", speed {parameters['speed_m_s']['mean']:.2f} m/s"
         lines.append(f"{stage:>9}  {text}")
     return lines
+
+
+def analysis_warnings(store: ObjectStore, bundle_keys: dict[str, str]) -> list[str]:
+    """What the analysis could not measure or stand behind (no walking bout, too few steps, the
+    camera's view), as `gait analyze` prints them too: one `warning:` line each."""
+    if ANALYSIS not in bundle_keys:
+        return []
+    meta = Bundle.open(store, bundle_keys[ANALYSIS], expected_stage=ANALYSIS).meta
+    return [f"warning: {warning}" for warning in meta.get("warnings", [])]

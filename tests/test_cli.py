@@ -63,6 +63,37 @@ def test_run_writes_every_output(home, short_clip, tmp_path):
     assert again.returncode == 0 and again.stderr.count("(cached)") >= 4, again.stderr
 
 
+def test_a_clip_without_gait_says_so_on_the_terminal(home, demo_clip, tmp_path):
+    """One frame of the demo: the run completes (exit 0), and the terminal says what could not be
+    measured, as `warning:` lines, with no NaN, no pace of a 0 s clip and no library warning."""
+    from gait.video import H264Writer, iter_frames, probe
+
+    info, clip = probe(demo_clip), tmp_path / "one-frame.mp4"
+    with H264Writer(clip, info.width, info.height, info.fps) as writer:
+        writer.write(list(iter_frames(demo_clip, limit=101))[100])  # she is in view
+    result = _gait("run", str(clip), "--out", str(tmp_path / "out"), home=home)
+    assert result.returncode == 0, result.stderr
+    assert "warning: no gait events found" in result.stderr
+    assert "warning: only 0 complete steps" in result.stderr
+    for wrong in ("nan", "x the clip's 0.0 s", "Warning", "Traceback"):
+        assert wrong not in result.stderr, (wrong, result.stderr)
+
+
+def test_a_clip_where_no_pose_is_found_is_one_line_and_exit_2(home, demo_clip, tmp_path):
+    """The demo's first frame alone: the people tracker has its candidates but the landmark model
+    finds no pose (detected 0): the analysis says there is nobody to analyze, not a missing ankle."""
+    from gait.video import H264Writer, iter_frames, probe
+
+    info, clip = probe(demo_clip), tmp_path / "first-frame.mp4"
+    with H264Writer(clip, info.width, info.height, info.fps) as writer:
+        writer.write(next(iter(iter_frames(demo_clip, limit=1))))
+    result = _gait("run", str(clip), "--out", str(tmp_path / "out"), home=home)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines()[-1].endswith("no pose in any frame of the video: nobody to analyze "
+                                                            "(is the walker in view?)")
+    assert "Traceback" not in result.stderr
+
+
 def test_validate_prints_every_method_on_every_recording(home, tmp_path):
     result = _gait("validate", "--no-video", "--csv", str(tmp_path / "rows.csv"), home=home)
     assert result.returncode == 0, result.stderr

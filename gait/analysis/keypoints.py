@@ -14,6 +14,7 @@ from gait.analysis.filtering import ButterworthLowPass, finite_runs
 from gait.analysis.kinematics import angle_source_evidence
 from gait.analysis.planar import trajectories_2d
 from gait.analysis.trajectories import Trajectories
+from gait.errors import InvalidInput
 from gait.joints import FOOT_JOINTS_2D, FOOT_JOINTS_3D, FOOT_POINTS, H36M_17, HALPE_26
 
 MIN_KEYPOINT_SCORE = 0.3  # 2D points below this confidence count as missing
@@ -79,6 +80,8 @@ def keypoint_trajectories(h36m: np.ndarray, feet3d: np.ndarray, fps: float,
                           confidence3d: np.ndarray | None = None) -> Trajectories:
     """The pipeline's pelvis-relative 3D keypoints (Human3.6M joints plus feet) as Trajectories,
     with each joint's confidence when `confidence3d` (frames, 17) is given."""
+    if not np.isfinite(h36m).any():
+        raise InvalidInput("no pose in any frame of the video: nobody to analyze (is the walker in view?)")
     feet = foot_trajectories_3d(h36m, feet3d)
     # a backend without feet (MotionBERT on COCO-17) writes NaN heels and toes: the ankles stand in
     positions = {name: feet[:, i] for i, name in enumerate(FOOT_JOINTS_3D) if np.isfinite(feet[:, i]).any()}

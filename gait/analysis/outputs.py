@@ -177,7 +177,7 @@ def write_outputs(folder: Path, result: GaitAnalysis, trajectories: Trajectories
         figures.append(ReportFigure(folder / "joint_angles.png", "Sagittal joint angles over the gait cycle, mean and SD "
                                     "(left red, right blue; grey: normal mean and SD)"))
     plot_footfalls(add("footfalls.png", "image/png", "stance phases and walking bouts over time"), result.events,
-                   float(time_s[-1]) if len(time_s) else 0.0, result.bouts)
+                   len(time_s) / rate, result.bouts)  # the recording's duration: frames over rate
     add("footfalls.svg", "image/svg+xml", "the same plot as SVG")
     figures.append(ReportFigure(folder / "footfalls.png", "Footfalls: stance of each foot and the walking bouts analyzed"))
     if len(result.steps):
