@@ -22,6 +22,12 @@ VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".3gp"}
 
 
 def ingest_video(store: ObjectStore, path: Path) -> Bundle:
+    """The video file as a `video` bundle keyed by its content (`source<ext>`)."""
+    return ingest_video_found(store, path)[0]
+
+
+def ingest_video_found(store: ObjectStore, path: Path) -> tuple[Bundle, bool]:
+    """`ingest_video`, and whether the bundle was in the store already."""
     path = Path(path)
     if not path.is_file():
         raise InvalidInput("the video file does not exist or is not a file")
@@ -61,11 +67,13 @@ def ingest_recording(store: ObjectStore, path: Path) -> Bundle:
     if suffix not in RECORDING_SUFFIXES:
         raise InvalidInput(f"unknown recording type {suffix or '(none)'!r}; expected {', '.join(RECORDING_SUFFIXES)}")
     return _ingest_file(store, RECORDING, path, suffix, "application/octet-stream",
-                        "the recording as received, byte for byte")
+                        "the recording as received, byte for byte")[0]
 
 
-def _ingest_file(store: ObjectStore, kind: str, path: Path, suffix: str, mime: str, description: str) -> Bundle:
-    """`path` byte for byte as a `kind` bundle keyed by its content (`source<suffix>`)."""
+def _ingest_file(store: ObjectStore, kind: str, path: Path, suffix: str, mime: str,
+                 description: str) -> tuple[Bundle, bool]:
+    """`path` byte for byte as a `kind` bundle keyed by its content (`source<suffix>`), and
+    whether it was there already."""
     digest = sha256_file(path)
 
     def compute(key: str) -> Bundle:
@@ -75,7 +83,7 @@ def _ingest_file(store: ObjectStore, kind: str, path: Path, suffix: str, mime: s
             writer.add(name, mime, description, {"sha256": digest})
             return writer.commit({"source_file": name, "bytes": path.stat().st_size})
 
-    return cached_stage(store, kind, INGEST_VERSION, {"file": digest}, {}, compute)[0]
+    return cached_stage(store, kind, INGEST_VERSION, {"file": digest}, {}, compute)
 
 
 ALPHAPOSE_RESULTS = {"name": "alphapose-results", "version": "external"}

@@ -18,8 +18,9 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
 
-from flows.progress import Listener
+from flows.progress import DONE, Listener, StageEvent
 from flows.runtime import TemporaryPrefectAPI, api_is_healthy, configure_prefect, drain_prefect_workers
+from gait.contracts import INGEST
 
 if TYPE_CHECKING:
     from prefect.states import State
@@ -128,10 +129,26 @@ def run_local(
     lines and one error line instead; the API still gets every line (the runs of `gait run` are
     in the same database that `gait stack`'s UI shows).
     """
-    from gait.ingest import ingest_video
+    from dataclasses import replace
+
+    from gait.ingest import ingest_video_found
     from gait.store import open_store
 
-    with local_runtime(lambda: ingest_video(open_store(), Path(video)).key, listener, prefect_console) as video_key:
+    found_before: list[bool] = []
+
+    def ingest() -> str:
+        bundle, found = ingest_video_found(open_store(), Path(video))
+        found_before.append(found)
+        return bundle.key
+
+    def relay(event: StageEvent) -> None:
+        # the flow gets the key of the video ingested just now: its ingest step finds the bundle, so
+        # the listener is told what this process found (cached only if it was there before)
+        if event.stage == INGEST and event.status == DONE and found_before:
+            event = replace(event, cached=found_before[0])
+        listener(event)
+
+    with local_runtime(ingest, relay if listener is not None else None, prefect_console) as video_key:
         from flows.gait_flow import gait_flow
 
         return gait_flow(

@@ -51,6 +51,7 @@ def test_run_writes_every_output(home, short_clip, tmp_path):
     result = _gait("run", str(short_clip), "--out", str(out), home=home)
     assert result.returncode == 0, result.stderr
     assert "[3/6] pose2d done" in result.stderr and "outputs in" in result.stderr
+    assert "[1/6] ingest done 0" in result.stderr, "a first run's ingest is not cached"
     expected = ["video/upright.mp4", "alphapose-results/alphapose-results.json", "alphapose-results/keypoints2d.xlsx",
                 "alphapose-results/overlay.mp4", "results/X3D.npy", "results/keypoints3d.xlsx",
                 "analysis/trajectories.xlsx", "analysis/ankle_trajectories_2d.png", "manifests/pose2d.json"]
@@ -60,7 +61,8 @@ def test_run_writes_every_output(home, short_clip, tmp_path):
     manifest = json.loads((out / "manifests" / "pose2d.json").read_text())
     assert str(short_clip.name) not in json.dumps(manifest), "the clinic's file name leaked into a manifest"
     again = _gait("run", str(short_clip), "--out", str(tmp_path / "again"), home=home)
-    assert again.returncode == 0 and again.stderr.count("(cached)") >= 4, again.stderr
+    assert again.returncode == 0 and again.stderr.count("(cached)") >= 5, again.stderr
+    assert "[1/6] ingest done (cached)" in again.stderr
 
 
 def test_a_clip_without_gait_says_so_on_the_terminal(home, demo_clip, tmp_path):
