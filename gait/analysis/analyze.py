@@ -22,6 +22,7 @@ from gait.analysis.events import (
 )
 from gait.analysis.filtering import ButterworthLowPass, finite_runs
 from gait.analysis.kinematics import bout_angles, cycles_table, kinematics_table
+from gait.analysis.plausibility import implausible
 from gait.analysis.spatiotemporal import MIN_CONFIDENCE, steps_table, summary, symmetry
 from gait.analysis.trajectories import Trajectories, sides_present
 from gait.analysis.treadmill import TreadmillDetector
@@ -105,6 +106,7 @@ class GaitAnalysis:
     angles: dict[str, np.ndarray] = field(default_factory=dict)  # per frame, NaN outside the bouts
     cycles: pd.DataFrame = field(default_factory=pd.DataFrame)  # every cycle of every angle (see cycles_table)
     angle_notes: list[str] = field(default_factory=list)  # what the angles' calibration did (reported with warnings)
+    implausible: dict[str, str] = field(default_factory=dict)  # result -> why it is no finding (also in warnings)
 
 
 BOUT_COLUMNS = ["bout", "start_s", "stop_s", "forward_x", "forward_y", "forward_z"]
@@ -267,10 +269,13 @@ def analyze(trajectories: Trajectories, lowpass: ButterworthLowPass, events_meth
     parameters = summary(steps_all, length_scale_uncertainty=trajectories.length_uncertainty)
     if len(steps_all) < MIN_STEPS:
         notes.append(f"only {len(steps_all)} complete steps: too few for reliable means")
+    failed = implausible(parameters, trajectories.length_unit)
+    notes.extend(failed.values())
     bouts = pd.DataFrame(bout_rows, columns=BOUT_COLUMNS)
     angles, kinematics, cycles, angle_notes = cycle_kinematics(filtered, bouts, up, events_table, rate)
     return GaitAnalysis(filtered, forward_of_longest, events_table, steps_all, parameters, kinematics,
-                        symmetry(steps_all), notes, f"{detector.name} ({reason})", bouts, angles, cycles, angle_notes)
+                        symmetry(steps_all), notes, f"{detector.name} ({reason})", bouts, angles, cycles, angle_notes,
+                        failed)
 
 
 def cycle_kinematics(positions: dict[str, np.ndarray], bouts: pd.DataFrame, up: np.ndarray, events: pd.DataFrame,

@@ -49,6 +49,33 @@ def is_side_view(forward: np.ndarray | None) -> bool:
     return forward is not None and abs(float(forward[2])) < 0.5
 
 
+SIDEWAYS_DEG = 45.0  # a trunk further than this from upright in most frames: the video is not upright
+
+
+def trunk_tilt_deg(keypoints2d: np.ndarray, min_score: float = MIN_KEYPOINT_SCORE) -> float | None:
+    """Median angle (deg) between the mid-hip-to-mid-shoulder line and the image's up direction,
+    over the frames where hips and shoulders are confident; None without such frames. A walker
+    filmed upright reads under about 20 deg; a video rotated the wrong way about 90."""
+    index = {name: HALPE_26.index(name) for name in ("left_shoulder", "right_shoulder", "left_hip", "right_hip")}
+    points = keypoints2d[:, list(index.values())]
+    sure = (points[..., 2] >= min_score).all(axis=1)
+    if not sure.any():
+        return None
+    shoulders, hips = points[sure, :2, :2].mean(axis=1), points[sure, 2:, :2].mean(axis=1)
+    trunk = shoulders - hips
+    angle = np.degrees(np.arctan2(np.abs(trunk[:, 0]), -trunk[:, 1]))  # image y points down
+    return float(np.median(angle))
+
+
+def orientation_warning(keypoints2d: np.ndarray) -> str | None:
+    """The sentence for a walker lying sideways (or upside down) in the rotated video, or None."""
+    tilt = trunk_tilt_deg(keypoints2d)
+    if tilt is None or tilt <= SIDEWAYS_DEG:
+        return None
+    return (f"implausible orientation: the walker's trunk is {tilt:.0f} deg from upright in the rotated video, so the "
+            "rotation is probably wrong (give it with `gait run --rotation`) and no result of this run is a finding")
+
+
 def camera_view_warnings(forward: np.ndarray | None) -> list[str]:
     """What the camera's viewpoint does to the numbers (z is the camera's line of sight)."""
     if forward is None:

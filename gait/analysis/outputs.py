@@ -215,6 +215,7 @@ def write_outputs(folder: Path, result: GaitAnalysis, trajectories: Trajectories
         "length_unit": trajectories.length_unit, "spatiotemporal_parameters": result.parameters, "symmetry": result.symmetry, "range_of_motion_deg": rom,
         "normal_ranges": {k: {"low": v.low, "high": v.high, "basis": v.basis} for k, v in normal_ranges.items()},
         "deviation": deviation, "angle_sources": sources, "warnings": notes,
+        "implausible": sorted(result.implausible),
         "labels": {k: {"label": label, "unit": unit} for k, (label, unit) in LABELS.items()},
     }
     add("analysis.json", "application/json", "summary figures, methods and warnings").write_text(

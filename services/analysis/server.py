@@ -22,6 +22,7 @@ from gait.analysis.keypoints import (
     image_plane_angles,
     is_side_view,
     keypoint_trajectories,
+    orientation_warning,
 )
 from gait.analysis.outputs import XLSX, ReportContext, write_outputs
 from gait.analysis.planar import near_side
@@ -89,6 +90,10 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
         missing = np.full((len(h36m), 3), np.nan)
         filtered3d = np.stack([gait.filtered.get(name, missing) for name in FOOT_JOINTS_3D], axis=1)
         gait.warnings.extend(camera_view_warnings(gait.forward))
+        sideways = orientation_warning(pose2d.read_npy(KEYPOINTS_2D))
+        if sideways:
+            gait.warnings.insert(0, sideways)
+            gait.implausible["orientation"] = sideways
         evidence, near = None, None
         if is_side_view(gait.forward) and len(gait.bouts):
             keypoints2d = pose2d.read_npy(KEYPOINTS_2D)
