@@ -21,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keys", default=None, help="comma-separated store keys of the videos, instead of a prefix")
     parser.add_argument("--out", type=Path, default=None, help="folder to copy the summary (CSV, Excel) into")
     parser.add_argument("--concurrency", type=int, default=4, help="videos in progress at once (default 4)")
+    from gaitcli.local import add_services_argument
+
+    add_services_argument(parser)
 
 
 def video_line(row: dict) -> str:
@@ -52,7 +55,8 @@ def main(args: argparse.Namespace) -> int:
     from gaitcli.local import run_batch_local
 
     try:
-        state = run_batch_local(args.prefix, keys, args.out, args.concurrency, prefect_console=False)
+        state = run_batch_local(args.prefix, keys, args.out, args.concurrency, prefect_console=False,
+                                external=args.services == "external")
     except KeyboardInterrupt:
         return fail("interrupted", EXIT_FAILED)
     result = state.result(raise_on_failure=False)

@@ -11,6 +11,7 @@ clinic's file name never reaches Prefect's database, logs or UI.
 """
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import time
@@ -58,13 +59,49 @@ def _quiet_prefect_console() -> Iterator[None]:
             handler.setLevel(level)
 
 
+EXTERNAL_CHECK_S = 5.0
+
+
+def add_services_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--services", choices=("local", "external"), default="local",
+                        help="local (default): start the four services in this process; external: use the running "
+                             "ones at GAIT_<STAGE>_ADDR (`gait stack`, a cluster's port-forward)")
+
+
+def check_external_services() -> None:
+    """Each stage's service at GAIT_<STAGE>_ADDR answers its health check, else one error naming
+    every one that does not (before any flow run, so nothing waits on a service that is not there)."""
+    from gait.config import ClientConfig
+    from gait.errors import GaitError
+    from gait.health import check_grpc
+
+    silent = []
+    for stage, address in ClientConfig.from_env().addresses.items():
+        healthy, line = check_grpc(address, timeout_s=EXTERNAL_CHECK_S)
+        if not healthy:
+            silent.append(f"{stage} at {address} (GAIT_{stage.upper()}_ADDR) {_why_silent(line)}")
+    if silent:
+        raise GaitError("--services external: no healthy service for " + "; ".join(silent))
+
+
+def _why_silent(line: str) -> str:
+    """A dead service (nothing listens) and a slow one (no answer in time) told apart."""
+    if "Connection refused" in line or "failed to connect" in line:
+        return "is not running (connection refused)"
+    if "DEADLINE_EXCEEDED" in line:
+        return f"does not answer within {EXTERNAL_CHECK_S:g} s (running but busy or stuck)"
+    return f"is not serving ({line.split(': ', 1)[-1]})"
+
+
 @contextmanager
 def local_runtime(
     prepare: Callable[[], T],
     listener: Listener | None = None,
     prefect_console: bool = True,
+    external: bool = False,
 ) -> Iterator[T]:
-    """The four services on loopback and a Prefect API for flow runs in this process, for a `with` block.
+    """The four services on loopback (or, `external`, the running ones at GAIT_<STAGE>_ADDR) and a
+    Prefect API for flow runs in this process, for a `with` block.
 
     `prepare()` runs while the API server starts (after the services are up); its result is what
     the block gets. See `run_local` for `listener` and `prefect_console`.
@@ -86,13 +123,16 @@ def local_runtime(
         from flows import progress
         from gaitcli.launcher import LocalServices
 
-        services = stack.enter_context(LocalServices())
+        if external:
+            check_external_services()
+        else:
+            services = stack.enter_context(LocalServices())
+            stack.enter_context(_environment(services.environment()))
         prepared = prepare()
         if api is not None:
             api_url = api.wait_ready()
         log.info("prefect api ready", extra={"seconds": round(time.perf_counter() - started, 2)})
 
-        stack.enter_context(_environment(services.environment()))
         settings: dict = {PREFECT_API_URL: api_url}
         if api is not None:
             # Heartbeats let a long-lived server notice a crashed run; the temporary server dies
@@ -117,6 +157,7 @@ def run_local(
     filter_order: int | None = None,
     listener: Listener | None = None,
     prefect_console: bool = True,
+    external: bool = False,
 ) -> dict[str, str]:
     """Run the whole pipeline on `video` and export the outputs to `out_dir` (when given).
 
@@ -127,7 +168,8 @@ def run_local(
     `prefect_console=False` keeps Prefect's own console lines (run states, and the tracebacks it
     logs when a task fails) off the terminal during the run, for a CLI that shows the listener's
     lines and one error line instead; the API still gets every line (the runs of `gait run` are
-    in the same database that `gait stack`'s UI shows).
+    in the same database that `gait stack`'s UI shows). `external`: the services already running
+    at GAIT_<STAGE>_ADDR (`gait stack`, a cluster's port-forward) instead of starting them here.
     """
     from dataclasses import replace
 
@@ -148,7 +190,7 @@ def run_local(
             event = replace(event, cached=found_before[0])
         listener(event)
 
-    with local_runtime(ingest, relay if listener is not None else None, prefect_console) as video_key:
+    with local_runtime(ingest, relay if listener is not None else None, prefect_console, external) as video_key:
         from flows.gait_flow import gait_flow
 
         return gait_flow(
@@ -166,11 +208,12 @@ def run_batch_local(
     out_dir: Path | None = None,
     concurrency: int = 4,
     prefect_console: bool = True,
+    external: bool = False,
 ) -> State:
     """Run the `gait/batch` flow in this process on videos already in the store (see
     `flows.batch_flow.batch_flow`). Returns the flow run's final state: Completed, or Failed when a
     video failed (its result is then still the batch's result) or the batch could not start."""
-    with local_runtime(lambda: None, prefect_console=prefect_console):
+    with local_runtime(lambda: None, prefect_console=prefect_console, external=external):
         from flows.batch_flow import batch_flow
 
         return batch_flow(prefix=prefix, keys=keys, concurrency=concurrency,

@@ -23,6 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="clockwise rotation to apply instead of the one the file declares")
     run.add_argument("--cutoff-hz", type=float, default=None, help="Butterworth cutoff (default 6 Hz)")
     run.add_argument("--order", type=int, default=None, help="Butterworth order (default 4)")
+    from gaitcli.local import add_services_argument
+
+    add_services_argument(run)
 
     analyze = commands.add_parser("analyze", help="gait analysis of a motion-capture file (TRC, C3D, CSV) or 2D keypoints (.npy, AlphaPose .json)")
     analyze.add_argument("file", type=Path, help=".trc, .c3d or .csv of named joints or markers; for 2D mode .npy "
@@ -151,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
             args.sex, args.up_axis, args.forward_axis), service=args.service)
     from gaitcli.run import run_and_report
 
-    return run_and_report(args.video, args.out, args.rotation, args.cutoff_hz, args.order)
+    return run_and_report(args.video, args.out, args.rotation, args.cutoff_hz, args.order,
+                          external=args.services == "external")
 
 
 if __name__ == "__main__":

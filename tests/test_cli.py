@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +95,27 @@ def test_a_clip_where_no_pose_is_found_is_one_line_and_exit_2(home, demo_clip, t
     assert result.stderr.strip().splitlines()[-1].endswith("no pose in any frame of the video: nobody to analyze "
                                                             "(is the walker in view?)")
     assert "Traceback" not in result.stderr
+
+
+def test_run_uses_running_services_with_services_external(home, short_clip, tmp_path, monkeypatch):
+    """`gait run --services external` with the four services already running (here in this test
+    process, on loopback, on the same store): the run goes through them; once they are stopped the
+    same command names each one as not running, in one line, exit 1, within seconds."""
+    from gaitcli.launcher import LocalServices
+
+    monkeypatch.setenv("GAIT_HOME", str(home))
+    with LocalServices() as services:
+        for name, address in services.environment().items():
+            monkeypatch.setenv(name, address)
+        result = _gait("run", str(short_clip), "--out", str(tmp_path / "out"), "--services", "external", home=home)
+    assert result.returncode == 0, result.stderr
+    assert "[5/6] analysis done" in result.stderr and (tmp_path / "out" / "analysis" / "analysis.json").is_file()
+    started = time.perf_counter()
+    dead = _gait("run", str(short_clip), "--out", str(tmp_path / "again"), "--services", "external", home=home)
+    assert dead.returncode == 1 and time.perf_counter() - started < 60
+    line = dead.stderr.strip().splitlines()[-1]
+    assert line.startswith("gait: error: --services external: no healthy service for rotate at 127.0.0.1:")
+    assert line.count("is not running (connection refused)") == 4, line
 
 
 def test_validate_prints_every_method_on_every_recording(home, tmp_path):
