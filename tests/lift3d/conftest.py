@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.recorded import arrays
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "motionbert"
 
 
@@ -27,14 +29,12 @@ def fixture_info() -> dict:
 
 @pytest.fixture(scope="session")
 def small_recording() -> dict[str, np.ndarray]:
-    with np.load(FIXTURES / "dstformer_small.npz") as data:
-        return {name: data[name] for name in data.files}
+    return arrays(FIXTURES / "dstformer_small.npz")
 
 
 @pytest.fixture(scope="session")
 def wild_recording() -> dict[str, np.ndarray]:
-    with np.load(FIXTURES / "infer_wild_small.npz") as data:
-        return {name: data[name] for name in data.files}
+    return arrays(FIXTURES / "infer_wild_small.npz")
 
 
 @pytest.fixture(scope="session")

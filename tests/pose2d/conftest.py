@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.recorded import arrays
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "alphapose"
 HALPE_CONFIG = "halpe_26/resnet/256x192_res50_lr1e-3_1x"
 
@@ -23,8 +25,7 @@ def alphapose_layouts() -> dict:
 
 @pytest.fixture(scope="session")
 def alphapose_recording() -> dict[str, np.ndarray]:
-    with np.load(FIXTURES / "fastpose_res50.npz") as data:
-        return {name: data[name] for name in data.files}
+    return arrays(FIXTURES / "fastpose_res50.npz")
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,7 @@ from services.pose2d.alphapose.yolo import (
     read_darknet_weights,
     write_darknet_weights,
 )
+from tests.recorded import arrays
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "yolo"
 
@@ -35,8 +36,7 @@ def yolo_info() -> dict:
 
 @pytest.fixture(scope="module")
 def yolo_recording() -> dict[str, np.ndarray]:
-    with np.load(FIXTURES / "yolov3_spp.npz") as data:
-        return {name: data[name] for name in data.files}
+    return arrays(FIXTURES / "yolov3_spp.npz")
 
 
 @pytest.fixture(scope="module")
