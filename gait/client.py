@@ -35,9 +35,10 @@ TRANSIENT_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOUR
 class StageCallFailed(Exception):
     """A stage's RPC failed. `str()` is one readable line: the stage, the status and the server's message."""
 
-    def __init__(self, stage: str, code_name: str, details: str) -> None:
+    def __init__(self, stage: str, code_name: str, details: str, unreachable: bool = False) -> None:
         super().__init__(stage, code_name, details)
         self.stage, self.code_name, self.details = stage, code_name, details
+        self.unreachable = unreachable  # no connection within the reach budget: the waiting is done
 
     @property
     def code(self) -> grpc.StatusCode:
@@ -45,19 +46,28 @@ class StageCallFailed(Exception):
 
     @property
     def transient(self) -> bool:
-        return self.code in TRANSIENT_CODES
+        """A retry may cure it: not when the client already waited its whole reach budget."""
+        return self.code in TRANSIENT_CODES and not self.unreachable
 
     def __str__(self) -> str:
         return f"{self.stage} failed ({self.code_name}): {self.details}"
 
 
 def call(stage: str, address: str, stub: Callable[[grpc.Channel], Any], method: str, request: Any, timeout_s: float,
-         wait_for_ready: bool = True, deadline_hint: str = "") -> Any:
+         wait_for_ready: bool = True, deadline_hint: str = "", reach_s: float | None = None) -> Any:
     """`method` of the `stub` service at `address`, on a channel of its own; any failure is a
     StageCallFailed naming `stage`. wait_for_ready: a service that is still starting (or being
-    rescheduled) is waited for, within the same deadline, instead of failing at once with
-    UNAVAILABLE."""
+    rescheduled) is waited for, up to `reach_s` seconds for the connection (then an unreachable
+    UNAVAILABLE, not retried: the waiting is done) and `timeout_s` for the answer, each attempt."""
     with grpc.insecure_channel(address) as channel:
+        if wait_for_ready and reach_s is not None:
+            try:
+                grpc.channel_ready_future(channel).result(timeout=reach_s)
+            except grpc.FutureTimeoutError:
+                raise StageCallFailed(stage, grpc.StatusCode.UNAVAILABLE.name,
+                                      f"the {stage} service at {address} cannot be reached: no connection within "
+                                      f"{reach_s:g} s, so it is not running or not reachable from here "
+                                      "(GAIT_REACH_S sets the wait)", unreachable=True) from None
         rpc = getattr(stub(channel), method)
         try:
             return rpc(request, timeout=timeout_s, wait_for_ready=wait_for_ready)
@@ -76,4 +86,4 @@ def call_stage(stage: str, method: str, request: Any, config: ClientConfig | Non
     StageCallFailed on error."""
     config = config or ClientConfig.from_env()
     return call(stage, config.addresses[stage], STUBS[stage], method, request, config.timeout_s, wait_for_ready,
-                "; GAIT_RPC_TIMEOUT_S sets the limit")
+                "; GAIT_RPC_TIMEOUT_S sets the limit", config.reach_s)

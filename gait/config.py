@@ -103,11 +103,13 @@ class ClientConfig:
     """Where the flows find the services (GAIT_<STAGE>_ADDR) and how long a call may take."""
 
     addresses: dict[str, str]
-    timeout_s: float = 600.0
+    timeout_s: float = 600.0  # per attempt, for the answer
+    reach_s: float = 60.0  # per attempt, for the connection: a service down for longer is named, not waited for
 
     @classmethod
     def from_env(cls) -> ClientConfig:
         return cls(
             addresses={s: _env(f"GAIT_{s.upper()}_ADDR", f"127.0.0.1:{DEFAULT_PORTS[s]}") for s in STAGES},
             timeout_s=float(_env("GAIT_RPC_TIMEOUT_S", "600")),
+            reach_s=float(_env("GAIT_REACH_S", "60")),
         )

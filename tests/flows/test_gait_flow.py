@@ -175,3 +175,22 @@ def test_progress_lines():
     assert done.line() == "rotate done (cached) 1.2 s, frames 230, fps 30"
     failed = progress.StageEvent("pose2d", progress.FAILED, message="draining", code="UNAVAILABLE", will_retry=True)
     assert failed.line() == "pose2d failed (UNAVAILABLE), will retry: draining"
+
+
+def test_a_service_that_is_not_running_is_named_within_the_reach_budget(scripted, video_file, monkeypatch):
+    """Nothing listens at pose2d's address (a killed pod): the call waits GAIT_REACH_S for a
+    connection, then the run ends with the stage and its address named as unreachable, and
+    Prefect does not retry it (the waiting is done: retries and the client's wait do not multiply)."""
+    from flows.runtime import free_port
+
+    scripted()
+    address = f"127.0.0.1:{free_port()}"
+    monkeypatch.setenv("GAIT_POSE2D_ADDR", address)
+    monkeypatch.setenv("GAIT_REACH_S", "1.5")
+    started = time.monotonic()
+    with pytest.raises(StageCallFailed) as failure:
+        gf.gait_flow(video=str(video_file))
+    assert time.monotonic() - started < 1.5 + min(gf.RETRY_DELAYS_S) + 3
+    assert failure.value.unreachable and not failure.value.transient
+    assert str(failure.value).startswith(f"pose2d failed (UNAVAILABLE): the pose2d service at {address} cannot be "
+                                         "reached: no connection within 1.5 s")
