@@ -102,17 +102,19 @@ def test_a_batch_resumes_after_a_crash_and_fails_only_the_corrupt_video(archive,
     assert archive.get_bytes(f"{key}/summary.csv") == (out / "summary.csv").read_bytes()
     assert archive.exists(f"{key}/summary.xlsx") and archive.exists(f"{key}/batch.json")
 
-    # Again with no service reachable: a call would fail within 2 s, so the finished videos are
-    # skipped without one, and only the corrupt video (never finished) is tried again.
+    # Again with no service reachable: a call would fail within 2 s (no connection: named as
+    # unreachable, not retried), so the finished videos are skipped without one, and only the
+    # corrupt video (never finished) is tried again.
     for stage in STAGES:
         monkeypatch.setenv(f"GAIT_{stage.upper()}_ADDR", "127.0.0.1:9")  # the discard port: nothing listens
-    monkeypatch.setenv("GAIT_RPC_TIMEOUT_S", "2")
+    monkeypatch.setenv("GAIT_REACH_S", "2")
     state = fb.batch_flow(prefix="archive/2024/", concurrency=3, return_state=True)
     assert state.is_failed() and "0 done, 2 skipped (already done), 1 failed of 3 videos" in state.message
     result = state.result(raise_on_failure=False)
     assert result["batch"] == key and result["counts"] == {"done": 0, "skipped-already-done": 2, "failed": 1}
     rerun = pd.read_csv(io.BytesIO(archive.get_bytes(f"{key}/summary.csv"))).set_index("source")
-    assert rerun.loc[BROKEN, "reason"].startswith("rotate failed (DEADLINE_EXCEEDED)")
+    assert rerun.loc[BROKEN, "reason"].startswith("rotate failed (UNAVAILABLE): the rotate service at 127.0.0.1:9 "
+                                                  "cannot be reached: no connection within 2 s")
     assert rerun.loc[[first, second], "total_s"].tolist() == table.loc[[first, second], "total_s"].tolist()
 
 
