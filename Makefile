@@ -9,12 +9,12 @@ GAIT := $(VENV)/bin/gait
 SCAN_VENV := .venv-scan
 CHECKOV := checkov==3.3.30
 
-.PHONY: setup scan-venv scan demo test stack bench clean-output
+.PHONY: setup scan-venv scan demo test stack bench clean-output images images-registry
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[all,test]'
 	touch $@
 
 setup: $(VENV)/.installed
@@ -40,6 +40,15 @@ test: setup scan-venv
 
 stack: setup
 	$(GAIT) stack
+
+# the five images from docker/Dockerfile (docs/images.md). `images`: offline, no image registry (a
+# base made from Debian's packages, Python packages from a wheelhouse downloaded first);
+# `images-registry`: on the pinned python slim / CUDA bases of Docker Hub
+images: setup
+	$(PY) docker/build.py --offline
+
+images-registry: setup
+	$(PY) docker/build.py
 
 clean-output:
 	rm -rf output

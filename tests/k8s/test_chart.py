@@ -141,7 +141,8 @@ def test_services_use_native_grpc_probes_on_their_port(rendered, scenario):
     for stage in STAGES:
         container = stage_deployment(r, stage)["spec"]["template"]["spec"]["containers"][0]
         port = values["services"][stage]["port"]
-        assert container["args"] == ["serve", stage]
+        # the image's entrypoint (`python -m services.<stage>`) serves: no command, no args
+        assert "args" not in container and "command" not in container
         assert container["ports"] == [{"name": "grpc", "containerPort": port, "protocol": "TCP"}]
         env = env_of(container)
         assert env[f"GAIT_{stage.upper()}_PORT"]["value"] == str(port)
@@ -559,16 +560,20 @@ def test_grpc_service_names_are_the_stages_services():
 
 
 def test_every_gait_command_of_the_chart_parses(rendered):
-    """The chart runs `gait ...` commands: each must be one gait's CLI accepts."""
+    """The chart runs `gait ...` commands: each must be one gait's CLI accepts, and only in the
+    flows image (the stage images hold no command line: their entrypoint serves the stage)."""
     parser = build_parser()
     seen = set()
     for where, spec in rendered["defaults"].pod_specs():
         for c in containers(spec):
             argv = c.get("command") or []
+            repository = c["image"].split("/")[-1].split(":")[0].split("@")[0]
+            if repository in {f"gait-{s}" for s in STAGES}:
+                assert not argv and not c.get("args"), f"{where}: {repository} runs {argv} {c.get('args')}"
+                continue
             if argv[:1] == ["gait"]:
+                assert repository == "gait-flows", f"{where}: `gait` runs in {repository}"
                 args = argv[1:]
-            elif c["image"].split("/")[-1].split(":")[0] in {f"gait-{s}" for s in STAGES}:
-                args = c["args"]
             else:
                 continue
             try:
@@ -576,7 +581,7 @@ def test_every_gait_command_of_the_chart_parses(rendered):
             except SystemExit:
                 pytest.fail(f"{where}: `gait {shlex.join(args)}` is not a gait command")
             seen.add(args[0])
-    assert seen == {"serve", "deploy", "health"}
+    assert seen == {"deploy", "health"}
 
 
 def test_environment_names_are_ones_gait_reads(rendered):

@@ -1,16 +1,19 @@
-"""The image Dockerfiles (services/<stage>/Dockerfile, flows/Dockerfile), .dockerignore and the pins.
+"""The images' Dockerfile (docker/Dockerfile, built by docker/build.py), .dockerignore and the pins.
 
-No image is built here (no Docker engine): hadolint, the real linter, runs on every Dockerfile, and
-the properties the Helm chart relies on are read from the Dockerfiles with a small parser of their
-instructions: pinned bases, a CUDA base where the GPU stages run, non-root uid 10001, no
-compilers or pip in the image that runs, `gait` as entrypoint, the stage's port, writable paths
-only on the chart's scratch volumes, COPY'd paths present and let through .dockerignore, the
-chart's image names one-to-one with the Dockerfiles, and docker/constraints.txt in step with
-pyproject.toml. Every check returns its problems, and `test_checks_catch_a_bad_dockerfile` shows
-each one finding the fault it is for.
+No image is built here (tests/k8s/test_images.py builds and runs them where a Docker engine is):
+hadolint, the real linter, runs on the Dockerfile, and the properties the Helm chart relies on are
+read from it with a small parser of its instructions, for each image as docker/build.py builds it
+(its target stage and the stages below it, its build arguments): pinned bases, a CUDA base where
+the GPU stages run, non-root uid 10001, no compilers or pip in the image that runs,
+`python -m services.<stage>` as a stage's entrypoint, the stage's port, writable paths only on the
+chart's scratch volumes, COPY'd paths present and let through .dockerignore, the chart's image
+names one-to-one with the images, and docker/constraints*.txt in step with pyproject.toml. Every
+check returns its problems, and `test_checks_catch_a_bad_dockerfile` shows each one finding the
+fault it is for.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shlex
@@ -29,9 +32,20 @@ from packaging.utils import canonicalize_name
 from gait.config import DEFAULT_PORTS, REPO_ROOT
 from gait.contracts import STAGES
 
+def _load_build():
+    spec = importlib.util.spec_from_file_location("gait_docker_build", REPO_ROOT / "docker" / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+BUILD = _load_build()  # docker/build.py: the images, their build arguments
 CUDA_STAGES = ("pose2d", "lift3d")
-IMAGES = {**{stage: REPO_ROOT / "services" / stage / "Dockerfile" for stage in STAGES}, "flows": REPO_ROOT / "flows" / "Dockerfile"}
+DOCKERFILE = BUILD.DOCKERFILE
+IMAGES = dict.fromkeys(BUILD.IMAGES, DOCKERFILE)
 CONSTRAINTS = REPO_ROOT / "docker" / "constraints.txt"
+OFFLINE_CONSTRAINTS = REPO_ROOT / "docker" / "constraints-offline.txt"
+GENERATED = ("build/wheelhouse",)  # COPY'd, made by docker/build.py (empty unless --offline)
 HADOLINT_CONFIG = REPO_ROOT / ".hadolint.yaml"
 PINNED_FROM = re.compile(r"^(?P<image>[a-z0-9./_-]+):(?P<tag>[A-Za-z0-9._-]+)@sha256:(?P<digest>[0-9a-f]{64})$")
 COMPILERS = re.compile(r"\b(gcc|g\+\+|cc|clang|build-essential|make|cmake|[a-z0-9.+-]+-dev)\b")
@@ -60,6 +74,7 @@ class Stage:
     base: str
     name: str
     instructions: list[Instruction] = field(default_factory=list)
+    values: dict[str, str] = field(default_factory=dict)  # the ARGs in effect (image_stages)
 
     def all(self, keyword: str) -> list[Instruction]:
         return [i for i in self.instructions if i.keyword == keyword]
@@ -70,6 +85,14 @@ class Stage:
             for token in shlex.split(instruction.args):
                 name, _, value = token.partition("=")
                 values[name] = value
+        return values
+
+    def args(self) -> dict[str, str]:
+        """ARG name -> default ("" when none)."""
+        values: dict[str, str] = {}
+        for instruction in self.all("ARG"):
+            name, _, value = instruction.args.partition("=")
+            values[name] = value.strip('"')
         return values
 
     def labels(self) -> dict[str, str]:
@@ -109,6 +132,54 @@ def parse(text: str) -> tuple[list[Instruction], list[Stage]]:
     return instructions, stages
 
 
+def expand(text: str, values: dict[str, str]) -> str:
+    """${NAME} and $NAME replaced as docker build does with the build arguments' values."""
+    return re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: values.get(m[1] or m[2], m[0]), text)
+
+
+def meta_args(text: str) -> dict[str, str]:
+    """The ARGs before the first FROM (those a FROM may use), with their defaults."""
+    values: dict[str, str] = {}
+    for instruction in parse(text)[0]:
+        if instruction.keyword == "FROM":
+            break
+        if instruction.keyword == "ARG":
+            name, _, value = instruction.args.partition("=")
+            values[name] = value
+    return values
+
+
+def image_stages(text: str, target: str, build_args: dict[str, str]) -> list[Stage]:
+    """The stages of one image as `docker build --target <target>` with `build_args` makes it:
+    the builder stages as written, then the target merged with the stages it is built FROM, so the
+    last stage holds all the instructions of the image that runs. Bases and the arguments of every
+    instruction but RUN (the shell expands those: `Stage.values`) are expanded with the ARGs."""
+    _, stages = parse(text)
+    by_name = {s.name: s for s in stages if s.name}
+    globals_ = {}
+    for name, default in meta_args(text).items():
+        globals_[name] = build_args.get(name, expand(default, globals_))
+    chain = [by_name[target]]
+    while chain[-1].base in by_name:
+        chain.append(by_name[chain[-1].base])
+    chain.reverse()
+
+    def resolved(parts: list[Stage], name: str) -> Stage:
+        values, instructions = dict(globals_), []
+        for instruction in (i for part in parts for i in part.instructions):
+            if instruction.keyword == "ARG":
+                arg, _, default = instruction.args.partition("=")
+                values[arg] = build_args.get(arg, expand(default.strip('"'), values))
+            args = instruction.args if instruction.keyword == "RUN" else expand(instruction.args, values)
+            instructions.append(Instruction(instruction.line, instruction.keyword, args))
+        stage = Stage(expand(parts[0].base, globals_), name, instructions)
+        stage.values = values
+        return stage
+
+    builders = [resolved([s], s.name) for s in stages if s.name == "builder"]
+    return [*builders, resolved(chain, target)]
+
+
 def copy_parts(instruction: Instruction) -> tuple[dict[str, str], list[str], str]:
     """Flags, sources and destination of a COPY/ADD."""
     words = instruction.exec_form() or shlex.split(instruction.args)
@@ -131,6 +202,7 @@ def pip_installs(stage: Stage) -> list[list[str]]:
             else:
                 current.append(token)
         for words in commands + [current]:
+            words = [expand(word, stage.values) for word in words]
             for i, word in enumerate(words[:-1]):
                 if (word == "pip" or word.endswith("/pip") or word.endswith("/pip3")) and words[i + 1] == "install":
                     found.append(words[i + 2:])
@@ -235,7 +307,7 @@ def check_final_stage(stage: Stage) -> list[str]:
     return problems
 
 
-def check_pip(stages: list[Stage]) -> list[str]:
+def check_pip(stages: list[Stage], constraints: str = "docker/constraints.txt") -> list[str]:
     problems = []
     builder_installs = [args for stage in stages[:-1] for args in pip_installs(stage)]
     if not builder_installs:
@@ -244,8 +316,8 @@ def check_pip(stages: list[Stage]) -> list[str]:
         for flag in ("--no-cache-dir", "--only-binary=:all:"):
             if flag not in args:
                 problems.append(f"pip install {' '.join(args)}: {flag} missing")
-        if "-c" not in args or args[args.index("-c") + 1] != "docker/constraints.txt":
-            problems.append(f"pip install {' '.join(args)}: not constrained by docker/constraints.txt")
+        if "-c" not in args or args[args.index("-c") + 1] != constraints:
+            problems.append(f"pip install {' '.join(args)}: not constrained by {constraints}")
     builder_runs = " ".join(run.args for stage in stages[:-1] for run in stage.all("RUN"))
     if "pip uninstall --yes pip" not in builder_runs:
         problems.append("pip is left in the venv the image runs")
@@ -281,10 +353,11 @@ def check_runtime_contract(image: str, stage: Stage, chart_env: dict[str, str]) 
     if image in DEFAULT_PORTS:
         if exposed != {DEFAULT_PORTS[image]}:
             problems.append(f"EXPOSE {sorted(exposed)}, expected the stage's port {DEFAULT_PORTS[image]} (gait/config.py)")
-        if entrypoint[-1:] != [["gait"]]:
-            problems.append(f"ENTRYPOINT {entrypoint[-1:]}: the chart passes args [serve, {image}], so it must be [\"gait\"]")
-        if cmd[-1:] != [["serve", image]]:
-            problems.append(f"CMD {cmd[-1:]}: expected [\"serve\", \"{image}\"]")
+        if entrypoint[-1:] != [["python", "-m", f"services.{image}"]]:
+            problems.append(f"ENTRYPOINT {entrypoint[-1:]}: the chart passes no args, so it must be "
+                            f"[\"python\", \"-m\", \"services.{image}\"]")
+        if cmd:
+            problems.append(f"CMD {cmd[-1:]}: the stage's entrypoint takes no arguments")
     else:
         if entrypoint:
             problems.append("the flows image has an ENTRYPOINT: the chart runs prefect and gait as commands")
@@ -305,7 +378,7 @@ def check_copies(stages: list[Stage], rules: list[tuple[bool, re.Pattern]], root
             if flags.get("from"):
                 continue
             for source in sources:
-                if not (root / source).exists():
+                if not (root / source).exists() and source not in GENERATED:
                     problems.append(f"line {copy.line}: COPY {source}: not in the repository")
                 elif ignored(source, rules):
                     problems.append(f"line {copy.line}: COPY {source}: left out of the context by .dockerignore")
@@ -327,13 +400,13 @@ def pyproject() -> dict:
     return tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
 
 
-def constraint_pins() -> dict[str, str]:
+def constraint_pins(path: Path = CONSTRAINTS) -> dict[str, str]:
     pins = {}
-    for line in CONSTRAINTS.read_text().splitlines():
+    for line in path.read_text().splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
             name, _, version = line.partition("==")
-            assert version, f"docker/constraints.txt: {line!r} is not name==version"
+            assert version, f"{path.name}: {line!r} is not name==version"
             pins[canonicalize_name(name)] = version
     return pins
 
@@ -354,14 +427,19 @@ def rules() -> list[tuple[bool, re.Pattern]]:
     return dockerignore_rules((REPO_ROOT / ".dockerignore").read_text())
 
 
-def _stages(image: str) -> list[Stage]:
-    return parse(IMAGES[image].read_text())[1]
+def _stages(image: str, offline: bool = False) -> list[Stage]:
+    """The image's stages as docker/build.py builds it (from a registry, or --offline)."""
+    return image_stages(DOCKERFILE.read_text(), image, BUILD.build_args(image, offline))
 
 
-def test_one_dockerfile_per_image():
-    found = {p.relative_to(REPO_ROOT) for p in REPO_ROOT.glob("services/*/Dockerfile")} | (
-        {Path("flows/Dockerfile")} if (REPO_ROOT / "flows" / "Dockerfile").is_file() else set())
-    assert found == {p.relative_to(REPO_ROOT) for p in IMAGES.values()}
+def test_one_dockerfile_builds_every_image():
+    """docker/Dockerfile, a target per image; no Dockerfile of its own anywhere else."""
+    others = sorted(str(p.relative_to(REPO_ROOT)) for p in REPO_ROOT.glob("*/**/Dockerfile") if p != DOCKERFILE
+                    and not p.relative_to(REPO_ROOT).parts[0].startswith((".", "AlphaPose", "MotionBERT", "build")))
+    assert others == []
+    assert set(BUILD.IMAGES) == {*STAGES, "flows"}
+    targets = {s.name for s in parse(DOCKERFILE.read_text())[1]}
+    assert set(BUILD.IMAGES) <= targets
 
 
 def test_chart_image_repositories_match_the_dockerfiles():
@@ -369,16 +447,17 @@ def test_chart_image_repositories_match_the_dockerfiles():
     repositories = {stage: svc["image"]["repository"] for stage, svc in values["services"].items()}
     repositories["flows"] = values["flows"]["image"]["repository"]
     assert repositories == {image: f"gait-{image}" for image in IMAGES}
-    for image, path in IMAGES.items():
-        assert _stages(image)[-1].labels()["org.opencontainers.image.title"] == repositories[image], path
+    for image in IMAGES:
+        for offline in (False, True):
+            assert _stages(image, offline)[-1].labels()["org.opencontainers.image.title"] == repositories[image], image
     for stage, svc in values["services"].items():
         assert svc["port"] == DEFAULT_PORTS[stage], f"values.yaml services.{stage}.port != gait/config.py's"
         assert bool(svc["gpu"]) == (stage in CUDA_STAGES), f"values.yaml services.{stage}.gpu vs the image's base"
+        assert BUILD.IMAGES[stage][0] == (stage in CUDA_STAGES), f"docker/build.py: {stage} GPU or not"
 
 
-@pytest.mark.parametrize("image", sorted(IMAGES))
-def test_hadolint_finds_nothing(image):
-    result = subprocess.run([hadolint(), "--config", str(HADOLINT_CONFIG), "--no-color", str(IMAGES[image])],
+def test_hadolint_finds_nothing():
+    result = subprocess.run([hadolint(), "--config", str(HADOLINT_CONFIG), "--no-color", str(DOCKERFILE)],
                             capture_output=True, text=True, cwd=REPO_ROOT)
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
 
@@ -405,11 +484,30 @@ def test_every_ignored_hadolint_rule_is_justified():
             reason.append(line)
         assert len(" ".join(reason)) > 80, f"{rule} is ignored without a reason in .hadolint.yaml"
     assert config.get("failure-threshold") in (None, "info", "style"), "findings below the threshold would pass"
+    for line_number, line in enumerate(DOCKERFILE.read_text().splitlines()):
+        if "hadolint ignore=" in line:  # an inline exception says why in the comment above it
+            above = DOCKERFILE.read_text().splitlines()[line_number - 1]
+            assert above.startswith("#") and len(above) > 40, f"docker/Dockerfile:{line_number + 1} unexplained"
 
 
 @pytest.mark.parametrize("image", sorted(IMAGES))
 def test_bases_pinned_multi_stage_and_cuda_where_the_gpu_stages_run(image):
     assert check_bases(_stages(image), cuda=image in CUDA_STAGES) == []
+
+
+def test_offline_build_uses_the_local_base_and_the_wheelhouse():
+    """--offline: every image on the base made by docker/base.sh, installing from the wheelhouse
+    only (PIP_NO_INDEX), pinned by the offline constraints, default backends only."""
+    for image in IMAGES:
+        stages = _stages(image, offline=True)
+        assert {s.base for s in stages} == {BUILD.OFFLINE_BASE}, image
+        assert check_pip(stages, "docker/constraints-offline.txt") == [], image
+        assert stages[0].values["OFFLINE"] == "1" and stages[0].env()["PIP_FIND_LINKS"] == "/wheels", image
+        assert any(copy_parts(c)[1:] == (["build/wheelhouse"], "/wheels") for c in stages[0].all("COPY")), image
+        assert "official" not in stages[0].values["EXTRAS"].split(","), image
+    builder_text = " ".join(i.args for i in _stages("rotate", offline=True)[0].all("RUN"))
+    assert 'if [ "${OFFLINE}" = "1" ]; then export PIP_NO_INDEX=1; fi' in builder_text
+    assert f'TAG="${{1:-{BUILD.OFFLINE_BASE}}}"' in (REPO_ROOT / "docker" / "base.sh").read_text()
 
 
 def test_cuda_base_matches_the_cuda_of_the_torch_wheel():
@@ -422,9 +520,10 @@ def test_cuda_base_matches_the_cuda_of_the_torch_wheel():
         assert tag.split("-")[0].split(".")[:2] == runtime.split(".")[:2], f"{image}: {tag} vs CUDA {runtime}"
 
 
+@pytest.mark.parametrize("offline", [False, True], ids=["registry", "offline"])
 @pytest.mark.parametrize("image", sorted(IMAGES))
-def test_final_stage_non_root_without_compilers_or_pip(image):
-    assert check_final_stage(_stages(image)[-1]) == []
+def test_final_stage_non_root_without_compilers_or_pip(image, offline):
+    assert check_final_stage(_stages(image, offline)[-1]) == []
 
 
 @pytest.mark.parametrize("image", sorted(IMAGES))
@@ -432,10 +531,11 @@ def test_builder_installs_wheels_pinned_without_cache(image):
     assert check_pip(_stages(image)) == []
 
 
+@pytest.mark.parametrize("offline", [False, True], ids=["registry", "offline"])
 @pytest.mark.parametrize("image", sorted(IMAGES))
-def test_runtime_contract_of_the_chart(image):
+def test_runtime_contract_of_the_chart(image, offline):
     """Writable paths on the scratch volumes and as the chart sets them, labels, port, entrypoint."""
-    assert check_runtime_contract(image, _stages(image)[-1], chart_env_common()) == []
+    assert check_runtime_contract(image, _stages(image, offline)[-1], chart_env_common()) == []
 
 
 @pytest.mark.parametrize("image", sorted(IMAGES))
@@ -443,17 +543,29 @@ def test_copied_paths_exist_and_pass_dockerignore(image, rules):
     assert check_copies(_stages(image), rules, REPO_ROOT) == []
 
 
+def test_each_image_keeps_its_own_code_only():
+    """A stage image holds gait/ and services/<stage>/ (and no `gait` command line: gaitcli/ is not
+    in it); the flows image gait/, flows/ and gaitcli/. The pruning step, read from the builder."""
+    run = next(r.args for r in _stages("rotate")[0].all("RUN") if r.args.startswith('case "${IMAGE}"'))
+    assert 'rotate|pose2d|lift3d|analysis) find services -mindepth 1 -maxdepth 1 ! -name __init__.py ! -name "${IMAGE}" -exec rm -rf {} +' in run
+    assert "&& rm -rf flows gaitcli ;;" in run and "flows) rm -rf services ;;" in run and "exit 1" in run
+    builder = " ".join(r.args for r in _stages("rotate")[0].all("RUN"))
+    assert 'if [ "${IMAGE}" != "flows" ]; then rm -f /opt/venv/bin/gait; fi' in builder
+
+
 @pytest.mark.parametrize("path", [".git/HEAD", ".venv/bin/python", "output/demo/report.pdf", "data/demo/demo.mp4",
                                   "tests/conftest.py", "pretrained_models/blazepose/x.tflite", ".pytest_cache/v",
                                   "gait/__pycache__/cli.cpython-312.pyc", "services/rotate/__pycache__/x.pyc",
-                                  "k8s/values.yaml", "AlphaPose/setup.py", "gait.egg-info/PKG-INFO", "Makefile"])
+                                  "k8s/values.yaml", "AlphaPose/setup.py", "gait.egg-info/PKG-INFO", "Makefile",
+                                  "build/lib/gait/config.py", "docker/build.py", "docker/Dockerfile"])
 def test_dockerignore_keeps_out(path, rules):
     assert ignored(path, rules)
 
 
 @pytest.mark.parametrize("path", ["pyproject.toml", "README.md", "LICENSE", "docker/constraints.txt", "gaitcli/main.py",
                                   "gait/v1/stages_pb2.py", "gait/analysis/templates/report.html.j2",
-                                  "services/lift3d/motionbert/backend.py", "flows/gait_flow.py"])
+                                  "services/lift3d/motionbert/backend.py", "flows/gait_flow.py",
+                                  "docker/constraints-offline.txt", "build/wheelhouse/numpy-2.4.6-cp311.whl"])
 def test_dockerignore_lets_in(path, rules):
     assert not ignored(path, rules)
 
@@ -461,55 +573,74 @@ def test_dockerignore_lets_in(path, rules):
 def test_installed_extras_are_pyprojects():
     extras = pyproject()["project"]["optional-dependencies"]
     for image in IMAGES:
-        for args in pip_installs(_stages(image)[0]):
-            targets = [a for a in args if a == "." or a.startswith(".[")]
-            assert len(targets) == 1, f"{image}: installs {args}, expected the package from the context"
-            wanted = set(filter(None, targets[0][2:-1].split(","))) if targets[0] != "." else set()
-            assert wanted <= set(extras) and "test" not in wanted, f"{image}: extras {wanted}"
-            assert ("official" in wanted) == (image in CUDA_STAGES), f"{image}: torch only where CUDA is"
+        for offline in (False, True):
+            for args in pip_installs(_stages(image, offline)[0]):
+                targets = [a for a in args if a == "." or a.startswith(".[")]
+                assert len(targets) == 1, f"{image}: installs {args}, expected the package from the context"
+                wanted = set(filter(None, targets[0][2:-1].split(","))) if targets[0] != "." else set()
+                assert image in wanted, f"{image}: its own extra is not installed ({wanted})"
+                assert wanted <= set(extras) and "test" not in wanted and "all" not in wanted, f"{image}: extras {wanted}"
+                assert ("official" in wanted) == (image in CUDA_STAGES and not offline), f"{image}: torch only where CUDA is"
 
 
-def test_constraints_pin_every_dependency_within_pyprojects_ranges():
+def test_all_extra_is_the_union_of_the_images():
+    """`pip install "gait[all]"` (the command line) brings every image's extra."""
+    extras = pyproject()["project"]["optional-dependencies"]
+    assert extras["all"] == [f"gait[{','.join(IMAGES)}]"]
+    assert set(IMAGES) <= set(extras) and {"official", "test"} <= set(extras)
+    core = " ".join(pyproject()["project"]["dependencies"])
+    for heavy in ("scipy", "matplotlib", "weasyprint", "c3d", "prefect", "ai-edge-litert", "torch"):
+        assert heavy not in core, f"{heavy} is in the core dependencies: it belongs to an image's extra"
+
+
+@pytest.mark.parametrize(("path", "python_version", "extra_names"), [
+    (CONSTRAINTS, "3.12", ("official",)), (OFFLINE_CONSTRAINTS, "3.11", ())], ids=["registry", "offline"])
+def test_constraints_pin_every_dependency_within_pyprojects_ranges(path, python_version, extra_names):
     project = pyproject()["project"]
-    pins = constraint_pins()
-    environment = {"python_version": "3.12", "sys_platform": "linux", "platform_system": "Linux",
+    pins = constraint_pins(path)
+    environment = {"python_version": python_version, "sys_platform": "linux", "platform_system": "Linux",
                    "platform_machine": "x86_64", "extra": ""}
-    for text in project["dependencies"] + project["optional-dependencies"]["official"]:
+    optional = project["optional-dependencies"]
+    for text in project["dependencies"] + [r for name in (*IMAGES, *extra_names) for r in optional[name]]:
         requirement = Requirement(text)
         if requirement.marker and not requirement.marker.evaluate(environment):
             continue
         name = canonicalize_name(requirement.name)
-        assert name in pins, f"{requirement.name} has no pin in docker/constraints.txt (python docker/lock.py)"
+        assert name in pins, f"{requirement.name} has no pin in {path.name} (python docker/lock.py)"
         assert requirement.specifier.contains(pins[name], prereleases=True), \
             f"{name}=={pins[name]} does not satisfy pyproject's {requirement} (python docker/lock.py)"
-    tested_torch = next(Requirement(t) for t in project["optional-dependencies"]["test"] if t.startswith("torch"))
-    assert tested_torch.specifier.contains(pins["torch"]), "the images' torch is not the one the tests run"
+    if extra_names:
+        tested_torch = next(Requirement(t) for t in optional["test"] if t.startswith("torch"))
+        assert tested_torch.specifier.contains(pins["torch"]), "the images' torch is not the one the tests run"
+    else:
+        assert "torch" not in pins, "the offline images run the default backends: no torch"
 
 
 def test_models_baked_only_in_pose2d_and_by_an_explicit_step():
     pose2d = _stages("pose2d")
     builder_text = " ".join(i.args for i in pose2d[0].instructions)
-    assert any(i.args == "BAKE_MODELS=1" for i in pose2d[0].all("ARG")), "pose2d: build-arg BAKE_MODELS=1 missing"
-    assert '"${BAKE_MODELS}" = "1"' in builder_text and "fetch(MODELS, Path('/opt/gait/models'))" in builder_text
+    assert pose2d[0].values.get("BAKE_MODELS") == "1", "pose2d: build-arg BAKE_MODELS=1 missing"
+    assert '[ "${IMAGE}" = "pose2d" ] && [ "${BAKE_MODELS}" = "1" ]' in builder_text
+    assert "fetch(MODELS, Path('/opt/gait/models'))" in builder_text
+    assert builder_text.count("fetch(MODELS") == 1
     assert pose2d[-1].env().get("GAIT_MODELS_DIR") == "/opt/gait/models"
     assert any(copy_parts(c)[1] == ["/opt/gait/models"] for c in pose2d[-1].all("COPY"))
-    for image, path in IMAGES.items():
-        text = path.read_text()
-        assert not re.search(r"\.(pth|pt|bin|ckpt|safetensors)\b|pretrained_models|checkpoint/", text.split("FROM", 1)[1]), \
-            f"{image}: official checkpoints are mounted (GAIT_MODELS_DIR), never baked"
-        if image != "pose2d":
-            assert "BAKE_MODELS" not in text and "MODELS," not in text, f"{image} bakes models"
+    text = DOCKERFILE.read_text()
+    assert not re.search(r"\.(pth|pt|bin|ckpt|safetensors)\b|pretrained_models|checkpoint/", text.split("FROM", 1)[1]), \
+        "official checkpoints are mounted (GAIT_MODELS_DIR), never baked"
 
 
 def test_analysis_image_has_pango_fonts_and_the_reference_data():
     analysis = _stages("analysis")
     final_runs = " ".join(run.args for run in analysis[-1].all("RUN"))
-    for package in ("libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core"):
-        assert package in final_runs, package
+    assert 'if [ "${IMAGE}" = "analysis" ]; then for package in libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core;' in final_runs
+    assert "apt-get install -y --no-install-recommends ${need}" in final_runs
     builder_runs = " ".join(run.args for run in analysis[0].all("RUN"))
-    assert "fetch(REFERENCE, data_dir())" in builder_runs
+    assert 'if [ "${IMAGE}" = "analysis" ]; then /opt/venv/bin/python -c "from gait.assets import REFERENCE, data_dir, fetch; fetch(REFERENCE, data_dir())"' in builder_runs
     assert analysis[0].env().get("GAIT_DATA_DIR") == analysis[-1].env().get("GAIT_DATA_DIR") == "/opt/gait/data"
     assert any(copy_parts(c)[1] == ["/opt/gait/data"] for c in analysis[-1].all("COPY"))
+    packages = re.search(r'PACKAGES="([^"]+)"', (REPO_ROOT / "docker" / "base.sh").read_text())[1].split(",")
+    assert {"python3", "python3-venv", "libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core"} <= set(packages)
 
 
 BAD = """\
