@@ -1,5 +1,6 @@
-"""`gait run` and `gait batch` in one process: the four services on loopback and a real Prefect
-flow run of `gait` (one video) or of the batch flow (`flows.batch_flow`).
+"""`gait run` and `gait batch` in one process: the four services on loopback (or the running ones,
+`--services external`) and a real Prefect flow run of `gait` (one video) or of the batch flow
+(`flows.batch_flow`).
 
 The Prefect API the run reports to is, in order of preference: the one PREFECT_API_URL names when
 it answers (e.g. a `gait stack` that is up: the run then shows in its UI), else Prefect's temporary

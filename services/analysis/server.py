@@ -81,7 +81,8 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
         )
 
     def _compute(self, pose2d: Bundle, lift3d: Bundle, lowpass: ButterworthLowPass, fps: float, key: str, config: dict) -> Bundle:
-        raw2d = foot_trajectories_2d(pose2d.read_npy(KEYPOINTS_2D))
+        keypoints2d = pose2d.read_npy(KEYPOINTS_2D)  # read once: feet, orientation and side-view angles
+        raw2d = foot_trajectories_2d(keypoints2d)
         h36m, feet3d = lift3d.read_npy(KEYPOINTS_3D), lift3d.read_npy(FEET_3D)
         raw3d = foot_trajectories_3d(h36m, feet3d)
         filtered2d = lowpass.filter(raw2d, fps)
@@ -90,13 +91,12 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
         missing = np.full((len(h36m), 3), np.nan)
         filtered3d = np.stack([gait.filtered.get(name, missing) for name in FOOT_JOINTS_3D], axis=1)
         gait.warnings.extend(camera_view_warnings(gait.forward))
-        sideways = orientation_warning(pose2d.read_npy(KEYPOINTS_2D))
+        sideways = orientation_warning(keypoints2d)
         if sideways:
             gait.warnings.insert(0, sideways)
             gait.implausible["orientation"] = sideways
         evidence, near = None, None
         if is_side_view(gait.forward) and len(gait.bouts):
-            keypoints2d = pose2d.read_npy(KEYPOINTS_2D)
             gait, evidence = image_plane_angles(gait, keypoints2d, lowpass, fps)
             near = near_side(keypoints2d)
         time_s = np.arange(len(raw2d)) / fps
