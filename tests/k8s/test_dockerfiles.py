@@ -79,13 +79,17 @@ class Stage:
     def all(self, keyword: str) -> list[Instruction]:
         return [i for i in self.instructions if i.keyword == keyword]
 
-    def env(self) -> dict[str, str]:
+    def assignments(self, keyword: str) -> dict[str, str]:
+        """name -> value of the `name=value` pairs of every `keyword` (ENV, LABEL) instruction."""
         values: dict[str, str] = {}
-        for instruction in self.all("ENV"):
+        for instruction in self.all(keyword):
             for token in shlex.split(instruction.args):
                 name, _, value = token.partition("=")
                 values[name] = value
         return values
+
+    def env(self) -> dict[str, str]:
+        return self.assignments("ENV")
 
     def args(self) -> dict[str, str]:
         """ARG name -> default ("" when none)."""
@@ -96,12 +100,7 @@ class Stage:
         return values
 
     def labels(self) -> dict[str, str]:
-        values: dict[str, str] = {}
-        for instruction in self.all("LABEL"):
-            for token in shlex.split(instruction.args):
-                name, _, value = token.partition("=")
-                values[name] = value
-        return values
+        return self.assignments("LABEL")
 
 
 def parse(text: str) -> tuple[list[Instruction], list[Stage]]:
