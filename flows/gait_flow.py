@@ -29,8 +29,9 @@ RETRY_DELAYS_S = [2.0, 5.0, 15.0]
 
 
 def retry_on_transient(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry condition of every task: retry only faults a retry may cure (UNAVAILABLE,
-    RESOURCE_EXHAUSTED, a store that is momentarily unreachable); fail at once on anything else."""
+    """Retry condition of every task: retry only faults a retry may cure (UNAVAILABLE, a store
+    that is momentarily unreachable); fail at once on anything else. A busy service's
+    RESOURCE_EXHAUSTED is waited out inside the call (gait.client, GAIT_BUSY_WAIT_S), not here."""
     try:
         exc = state.result(raise_on_failure=False)
     except Exception:

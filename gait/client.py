@@ -7,12 +7,15 @@ connects afresh (a restarted pod, a new address) and nothing outlives the task.
 """
 from __future__ import annotations
 
+import random
+import time
 from typing import Any, Callable
 
 import grpc
 
 from gait.config import ClientConfig
 from gait.contracts import ANALYSIS, LIFT3D, POSE2D, ROTATE
+from gait.errors import BUSY_TRAILER
 from gait.v1 import stages_pb2_grpc
 
 STUBS = {
@@ -22,23 +25,30 @@ STUBS = {
     ANALYSIS: stages_pb2_grpc.AnalysisServiceStub,
 }
 
-# Status codes a retry may cure: the service is restarting or draining (UNAVAILABLE), or it is
-# out of capacity for the moment (RESOURCE_EXHAUSTED). Not DEADLINE_EXCEEDED: the deadline is the
-# whole budget of a call that already waited for the service to be ready (wait_for_ready), the
-# stages are deterministic in cost, so a call that ran out of time would run out again, and each
-# retry would cost the user another full GAIT_RPC_TIMEOUT_S; the cure is a larger timeout, which
-# the failure message says. Every other code (INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION,
-# DATA_LOSS, INTERNAL, ...) is a property of the input or of the deployment and fails at once.
-TRANSIENT_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED})
+# Status codes a (Prefect) retry may cure: the service is restarting or draining (UNAVAILABLE).
+# A service at its admission limit answers RESOURCE_EXHAUSTED with the `gait-busy` trailer: that
+# is waited out here, in the call, with backoff, for up to GAIT_BUSY_WAIT_S (a queue can take
+# minutes to drain, longer than the tasks' three retries), and a call still refused then is done
+# waiting, as an unreachable one is, so Prefect does not multiply the wait. Other RESOURCE_EXHAUSTED
+# answers (a full disk, a message too large) fail at once with their message. Not
+# DEADLINE_EXCEEDED: the deadline is the whole budget of a call that already waited for the
+# service to be ready (wait_for_ready), the stages are deterministic in cost, so a call that ran
+# out of time would run out again, and each retry would cost the user another full
+# GAIT_RPC_TIMEOUT_S; the cure is a larger timeout, which the failure message says. Every other
+# code (INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, DATA_LOSS, INTERNAL, ...) is a property
+# of the input or of the deployment and fails at once.
+TRANSIENT_CODES = frozenset({grpc.StatusCode.UNAVAILABLE})
+BUSY_BACKOFF_S = (0.25, 5.0)  # first and longest pause between asks of a busy service (doubling, jittered)
 
 
 class StageCallFailed(Exception):
     """A stage's RPC failed. `str()` is one readable line: the stage, the status and the server's message."""
 
-    def __init__(self, stage: str, code_name: str, details: str, unreachable: bool = False) -> None:
+    def __init__(self, stage: str, code_name: str, details: str, unreachable: bool = False, busy: bool = False) -> None:
         super().__init__(stage, code_name, details)
         self.stage, self.code_name, self.details = stage, code_name, details
         self.unreachable = unreachable  # no connection within the reach budget: the waiting is done
+        self.busy = busy  # the service refused it at its admission limit (asked again within the busy budget)
 
     @property
     def code(self) -> grpc.StatusCode:
@@ -54,11 +64,33 @@ class StageCallFailed(Exception):
 
 
 def call(stage: str, address: str, stub: Callable[[grpc.Channel], Any], method: str, request: Any, timeout_s: float,
-         wait_for_ready: bool = True, deadline_hint: str = "", reach_s: float | None = None) -> Any:
+         wait_for_ready: bool = True, deadline_hint: str = "", reach_s: float | None = None,
+         busy_s: float = 0.0) -> Any:
     """`method` of the `stub` service at `address`, on a channel of its own; any failure is a
     StageCallFailed naming `stage`. wait_for_ready: a service that is still starting (or being
     rescheduled) is waited for, up to `reach_s` seconds for the connection (then an unreachable
-    UNAVAILABLE, not retried: the waiting is done) and `timeout_s` for the answer, each attempt."""
+    UNAVAILABLE, not retried: the waiting is done) and `timeout_s` for the answer, each attempt.
+    A service that answers busy (at its admission limit) is asked again with backoff for up to
+    `busy_s` seconds; then the call fails, not retried either."""
+    waited_s, pause_s = 0.0, BUSY_BACKOFF_S[0]
+    while True:
+        try:
+            return _call_once(stage, address, stub, method, request, timeout_s, wait_for_ready, deadline_hint, reach_s)
+        except StageCallFailed as failure:
+            if not failure.busy:
+                raise
+            if waited_s >= busy_s:
+                if busy_s > 0:
+                    failure.details += f" (still busy after {waited_s:.1f} s of asking again; GAIT_BUSY_WAIT_S sets the wait)"
+                raise
+        pause = min(pause_s * random.uniform(0.8, 1.2), busy_s - waited_s)
+        time.sleep(pause)
+        waited_s += pause
+        pause_s = min(2 * pause_s, BUSY_BACKOFF_S[1])
+
+
+def _call_once(stage: str, address: str, stub: Callable[[grpc.Channel], Any], method: str, request: Any,
+               timeout_s: float, wait_for_ready: bool, deadline_hint: str, reach_s: float | None) -> Any:
     with grpc.insecure_channel(address) as channel:
         if wait_for_ready and reach_s is not None:
             try:
@@ -77,7 +109,10 @@ def call(stage: str, address: str, stub: Callable[[grpc.Channel], Any], method: 
             if code == grpc.StatusCode.DEADLINE_EXCEEDED:
                 details = (f"{details or 'deadline exceeded'} (no answer from {address} within "
                            f"{timeout_s:g} s{deadline_hint})")
-            raise StageCallFailed(stage, code.name, details or code.name) from None
+            trailers = exc.trailing_metadata() if callable(getattr(exc, "trailing_metadata", None)) else None
+            busy = code == grpc.StatusCode.RESOURCE_EXHAUSTED and any(
+                name == BUSY_TRAILER for name, _ in (trailers or ()))
+            raise StageCallFailed(stage, code.name, details or code.name, busy=busy) from None
 
 
 def call_stage(stage: str, method: str, request: Any, config: ClientConfig | None = None,
@@ -86,4 +121,4 @@ def call_stage(stage: str, method: str, request: Any, config: ClientConfig | Non
     StageCallFailed on error."""
     config = config or ClientConfig.from_env()
     return call(stage, config.addresses[stage], STUBS[stage], method, request, config.timeout_s, wait_for_ready,
-                "; GAIT_RPC_TIMEOUT_S sets the limit", config.reach_s)
+                "; GAIT_RPC_TIMEOUT_S sets the limit", config.reach_s, config.busy_s)

@@ -39,6 +39,13 @@ def data_dir() -> Path:
     return Path(_env("GAIT_DATA_DIR", str(REPO_ROOT / "data"))).expanduser()
 
 
+def _positive_int(name: str, default: str) -> int:
+    value = int(_env(name, default))
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1 (got {value})")
+    return value
+
+
 @dataclass(frozen=True)
 class StoreConfig:
     """GAIT_STORE selects the backend: `local` (a directory) or `s3` (MinIO or any S3 endpoint)."""
@@ -74,6 +81,7 @@ class ServiceConfig:
     host: str = "127.0.0.1"
     port: int = 0
     max_workers: int = 4
+    max_concurrent: int = 2  # GAIT_MAX_CONCURRENT: stage calls admitted at once; beyond, RESOURCE_EXHAUSTED
     grace_s: float = 10.0
     num_threads: int = 2
     backend: str = ""  # GAIT_<STAGE>_BACKEND (pose2d, lift3d): empty picks the default rule of its registry
@@ -90,6 +98,7 @@ class ServiceConfig:
             host=_env(prefix + "HOST", _env("GAIT_HOST", "127.0.0.1")),
             port=int(_env(prefix + "PORT", str(DEFAULT_PORTS[stage]))),
             max_workers=int(_env("GAIT_MAX_WORKERS", "4")),
+            max_concurrent=_positive_int("GAIT_MAX_CONCURRENT", "2"),
             grace_s=float(_env("GAIT_GRACE_S", "10")),
             num_threads=int(_env("GAIT_NUM_THREADS", str(min(4, os.cpu_count() or 1)))),
             backend=_env(prefix + "BACKEND", ""),
@@ -105,6 +114,7 @@ class ClientConfig:
     addresses: dict[str, str]
     timeout_s: float = 600.0  # per attempt, for the answer
     reach_s: float = 60.0  # per attempt, for the connection: a service down for longer is named, not waited for
+    busy_s: float = 600.0  # per call, for admission: a service at its GAIT_MAX_CONCURRENT is asked again until then
 
     @classmethod
     def from_env(cls) -> ClientConfig:
@@ -112,4 +122,5 @@ class ClientConfig:
             addresses={s: _env(f"GAIT_{s.upper()}_ADDR", f"127.0.0.1:{DEFAULT_PORTS[s]}") for s in STAGES},
             timeout_s=float(_env("GAIT_RPC_TIMEOUT_S", "600")),
             reach_s=float(_env("GAIT_REACH_S", "60")),
+            busy_s=float(_env("GAIT_BUSY_WAIT_S", "600")),
         )

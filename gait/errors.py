@@ -1,7 +1,15 @@
 """Errors that cross stage boundaries, each mapped to one gRPC status code."""
 from __future__ import annotations
 
+import errno
+
 import grpc
+
+# OSError numbers of a full disk or an exhausted quota
+NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+# Trailing metadata of a service's admission refusal (gait.rpc.AdmissionLimit): the client tells
+# "busy, ask again" from other RESOURCE_EXHAUSTED answers (a full disk), which are not waited out.
+BUSY_TRAILER = "gait-busy"
 
 
 class GaitError(Exception):
@@ -44,3 +52,9 @@ class ModelMissing(GaitError):
     """A backend's model files are not where the configuration says."""
 
     status = grpc.StatusCode.FAILED_PRECONDITION
+
+
+class StorageFull(GaitError):
+    """A disk (the store's, or a service's work folder) has no space left; nothing half-written stays."""
+
+    status = grpc.StatusCode.RESOURCE_EXHAUSTED

@@ -1,5 +1,5 @@
 """gRPC plumbing shared by the four services: server start-up with health and reflection,
-graceful shutdown, deadlines and the mapping of errors to status codes."""
+graceful shutdown, deadlines, the mapping of errors to status codes and admission control."""
 from __future__ import annotations
 
 import functools
@@ -7,6 +7,7 @@ import logging
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
 from concurrent import futures
@@ -17,7 +18,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from gait.config import ServiceConfig
-from gait.errors import Cancelled, GaitError
+from gait.errors import BUSY_TRAILER, NO_SPACE_ERRNOS, Cancelled, GaitError, StorageFull
 from gait.v1 import stages_pb2
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,14 @@ def stage_method(stage: str) -> Callable:
             rpc = method.__name__
             try:
                 response = method(self, request, context)
+            except OSError as exc:
+                if exc.errno not in NO_SPACE_ERRNOS:
+                    log.exception("internal error", extra={"stage": stage, "rpc": rpc})
+                    context.abort(grpc.StatusCode.INTERNAL, f"{stage}: internal error (see the service log)")
+                full = StorageFull(f"{stage}: no space left on the disk of the service's work folder "
+                                   f"({tempfile.gettempdir()}); nothing was stored")
+                log.warning("request failed", extra={"stage": stage, "rpc": rpc, "code": full.status.name, "reason": str(full)})
+                context.abort(full.status, str(full))
             except GaitError as exc:
                 log.warning("request failed", extra={"stage": stage, "rpc": rpc, "code": exc.status.name, "reason": str(exc)})
                 context.abort(exc.status, str(exc))
@@ -68,19 +77,57 @@ def stage_method(stage: str) -> Callable:
     return decorate
 
 
+class AdmissionLimit(grpc.ServerInterceptor):
+    """At most `limit` calls of the stage's own service run at once; one more is answered
+    RESOURCE_EXHAUSTED at once (naming the stage and the limit, with the `gait-busy` trailer)
+    instead of queueing for memory the pod does not have. Health checks and reflection are not
+    counted: a busy service still answers its probes."""
+
+    def __init__(self, stage: str, service_full_name: str, limit: int) -> None:
+        self.stage, self.limit = stage, limit
+        self._prefix = f"/{service_full_name}/"
+        self._slots = threading.BoundedSemaphore(limit)
+
+    def intercept_service(self, continuation: Callable, handler_call_details: Any) -> Any:
+        handler = continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None or not handler_call_details.method.startswith(self._prefix):
+            return handler
+        return handler._replace(unary_unary=self._admitted(handler.unary_unary, handler_call_details.method))
+
+    def _admitted(self, behaviour: Callable, method: str) -> Callable:
+        def admitted(request: Any, context: grpc.ServicerContext) -> Any:
+            if not self._slots.acquire(blocking=False):
+                log.warning("request refused: busy", extra={"stage": self.stage, "rpc": method.rsplit("/", 1)[-1],
+                                                            "limit": self.limit})
+                context.set_trailing_metadata(((BUSY_TRAILER, str(self.limit)),))
+                context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                              f"{self.stage}: busy, at its limit of {self.limit} concurrent requests "
+                              "(GAIT_MAX_CONCURRENT); ask again shortly")
+            try:
+                return behaviour(request, context)
+            finally:
+                self._slots.release()
+
+        return admitted
+
+
 def build_server(config: ServiceConfig, service_name: str, register: Callable[[grpc.Server], Any]) -> tuple[grpc.Server, int]:
-    """A started server with the stage's service, health checking and reflection.
+    """A started server with the stage's service, health checking, reflection and an admission
+    limit of config.max_concurrent stage calls (the thread pool keeps two threads beyond it, so
+    refusals and probes are answered at once rather than queued).
 
     Returns the server and the bound port (config.port 0 picks a free one).
     """
+    full_name = stages_pb2.DESCRIPTOR.services_by_name[service_name].full_name
+    threads = max(config.max_workers, config.max_concurrent + 2)
     server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix=f"gait-{config.stage}"),
+        futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"gait-{config.stage}"),
+        interceptors=[AdmissionLimit(config.stage, full_name, config.max_concurrent)],
         options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES), ("grpc.so_reuseport", 0)],
     )
     register(server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    full_name = stages_pb2.DESCRIPTOR.services_by_name[service_name].full_name
     reflection.enable_server_reflection((full_name, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
     unusable = OSError(f"cannot listen on {config.host}:{config.port}: the port is in use or the address is not this "
                        f"machine's (GAIT_{config.stage.upper()}_PORT / GAIT_{config.stage.upper()}_HOST set it)")

@@ -5,9 +5,11 @@ import os
 import shutil
 import tempfile
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
-from gait.errors import ArtifactNotFound
+from gait.errors import NO_SPACE_ERRNOS, ArtifactNotFound, StorageFull
 from gait.store.base import ObjectStore, check_key
 
 
@@ -53,10 +55,23 @@ class LocalStore(ObjectStore):
         return self.root / check_key(key)
 
     def put_file(self, key: str, path: Path) -> None:
-        atomic_copy(Path(path), self._path(key))
+        with self._space_checked():
+            atomic_copy(Path(path), self._path(key))
 
     def put_bytes(self, key: str, data: bytes) -> None:
-        atomic_write(self._path(key), data)
+        with self._space_checked():
+            atomic_write(self._path(key), data)
+
+    @contextmanager
+    def _space_checked(self) -> Iterator[None]:
+        """A full disk or quota is StorageFull naming the store (the partial file is already gone)."""
+        try:
+            yield
+        except OSError as exc:
+            if exc.errno not in NO_SPACE_ERRNOS:
+                raise
+            raise StorageFull(f"no space left on the disk of the store ({self.location}): free space or give it a "
+                              "larger volume (GAIT_STORE_DIR); nothing half-written was kept") from None
 
     def get_bytes(self, key: str) -> bytes:
         try:

@@ -205,6 +205,10 @@ securityContext:
   value: {{ .Values.config.rpcTimeoutS | quote }}
 - name: GAIT_MAX_WORKERS
   value: {{ .Values.config.maxWorkers | quote }}
+- name: GAIT_MAX_CONCURRENT
+  value: {{ .Values.config.maxConcurrent | quote }}
+- name: GAIT_BUSY_WAIT_S
+  value: {{ .Values.config.busyWaitS | quote }}
 - name: GAIT_GRACE_S
   value: {{ .Values.config.graceS | quote }}
 {{- with .Values.config.extraEnv }}

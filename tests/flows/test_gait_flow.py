@@ -58,10 +58,46 @@ def test_a_transient_unavailable_is_retried_and_the_run_succeeds(scripted, video
     assert rotate_events == [("started", False), ("failed", True), ("started", False), ("done", False)]
 
 
-def test_resource_exhausted_is_retried(scripted, video_file):
-    stages = scripted(pose2d=fail_first(2, grpc.StatusCode.RESOURCE_EXHAUSTED, answer("pose2d"), "busy"))
-    assert gf.gait_flow(video=str(video_file))["pose2d"] == "pose2d/fake2"
-    assert stages["pose2d"].calls == 3
+def _busy_first(times: int, then):
+    """A service at its admission limit: RESOURCE_EXHAUSTED with the busy trailer, `times` times."""
+    from gait.errors import BUSY_TRAILER
+
+    def script(n: int, context) -> object:
+        if n < times:
+            context.set_trailing_metadata(((BUSY_TRAILER, "1"),))
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "pose2d: busy")
+        return then(n, context)
+
+    return script
+
+
+def test_a_busy_service_is_asked_again_within_the_call(scripted, video_file, events):
+    """Admission refusals are waited out by the client with backoff, in one task attempt (Prefect's
+    retries do not multiply the wait)."""
+    stages = scripted(pose2d=_busy_first(3, answer("pose2d")))
+    assert gf.gait_flow(video=str(video_file))["pose2d"] == "pose2d/fake3"
+    assert stages["pose2d"].calls == 4
+    assert [e.status for e in events if e.stage == "pose2d"] == ["started", "done"]
+
+
+def test_a_service_busy_for_longer_than_the_budget_fails_once(scripted, video_file, monkeypatch):
+    monkeypatch.setenv("GAIT_BUSY_WAIT_S", "0.5")
+    stages = scripted(pose2d=_busy_first(10_000, answer("pose2d")))
+    with pytest.raises(StageCallFailed) as failure:
+        gf.gait_flow(video=str(video_file))
+    assert not failure.value.transient and failure.value.busy
+    assert str(failure.value).endswith("(still busy after 0.5 s of asking again; GAIT_BUSY_WAIT_S sets the wait)")
+    assert 2 <= stages["pose2d"].calls < 10
+
+
+def test_resource_exhausted_without_the_busy_trailer_is_not_retried(scripted, video_file):
+    """A full disk (StorageFull) is RESOURCE_EXHAUSTED too, but waiting does not free space."""
+    message = "no space left on the disk of the store (local:/x)"
+    stages = scripted(pose2d=fail_first(99, grpc.StatusCode.RESOURCE_EXHAUSTED, answer("pose2d"), message))
+    with pytest.raises(StageCallFailed) as failure:
+        gf.gait_flow(video=str(video_file))
+    assert stages["pose2d"].calls == 1
+    assert str(failure.value) == f"pose2d failed (RESOURCE_EXHAUSTED): {message}"
 
 
 def test_invalid_argument_fails_at_once_with_the_servers_message(scripted, video_file, events):
