@@ -11,11 +11,9 @@ clip, plus the mapping and normalisation) over a 4-clip sequence, in output fram
 """
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import torch
-from torch_timing import Device, add_device_arguments, device_from, seconds_per_call
+from torch_timing import Device, benchmark_parser, device_from, random_model, seconds_per_call
 
 from services.lift3d.motionbert.configs import CONFIGS
 from services.lift3d.motionbert.inference import CLIP_LEN, ClipLifter, infer_wild
@@ -39,17 +37,12 @@ def pipeline_fps(model: torch.nn.Module, config_name: str, bench: Device, clips_
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    add_device_arguments(parser, "clips per forward pass")
-    parser.add_argument("--layouts", nargs="+", default=list(LAYOUTS), choices=list(LAYOUTS))
-    args = parser.parse_args()
+    args = benchmark_parser(__doc__, "clips per forward pass", list(LAYOUTS), list(LAYOUTS)).parse_args()
     bench = device_from(args, cpu_batches=[1, 2, 4], cuda_batches=[8, 32, 64, 128], cuda_repeats=10)
     print(f"DSTformer on {bench.where}, {bench.dtype}, clips of {CLIP_LEN} frames, torch {torch.__version__}")
     for layout in args.layouts:
         config = CONFIGS[LAYOUTS[layout]]
-        torch.manual_seed(0)
-        model = config.build().to(bench.device, bench.dtype).eval()
-        params = sum(p.numel() for p in model.parameters()) / 1e6
+        model, params = random_model(config, bench)
         for batch in bench.batch_sizes:
             fps = network_fps(model, batch, bench)
             print(f"  {layout:4s} ({config.name}, {params:.1f} M parameters) batch {batch:4d} clips: "

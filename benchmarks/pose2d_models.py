@@ -14,11 +14,9 @@ decoding, person filter and NMS, in frames/s per batch of frames.
 """
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import torch
-from torch_timing import Device, add_device_arguments, device_from, seconds_per_call
+from torch_timing import Device, benchmark_parser, device_from, random_model, seconds_per_call
 
 from services.pose2d.alphapose.configs import CONFIGS
 from services.pose2d.alphapose.detector import YOLODetector
@@ -52,9 +50,7 @@ def yolo_frames_per_s(bench: Device, batch: int, size: int = 608) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    add_device_arguments(parser, "crops per forward pass")
-    parser.add_argument("--layouts", nargs="+", default=["halpe26"], choices=list(LAYOUTS))
+    parser = benchmark_parser(__doc__, "crops per forward pass", list(LAYOUTS), ["halpe26"])
     parser.add_argument("--channels-last", action="store_true", help="channels-last memory format")
     parser.add_argument("--yolo", action="store_true", help="also time the YOLOv3-SPP person detector")
     parser.add_argument("--yolo-batches", type=int, nargs="+", help="frames per detector pass (default 1 2 on "
@@ -64,11 +60,9 @@ def main() -> None:
     print(f"FastPose on {bench.where}, {bench.dtype}, 256x192 crops, torch {torch.__version__}")
     for layout in args.layouts:
         config = CONFIGS[LAYOUTS[layout]]
-        torch.manual_seed(0)
-        model = config.build().to(bench.device, bench.dtype).eval()
+        model, params = random_model(config, bench)
         if args.channels_last:
             model = model.to(memory_format=torch.channels_last)
-        params = sum(p.numel() for p in model.parameters()) / 1e6
         for batch in bench.batch_sizes:
             rate = network_crops_per_s(model, batch, bench)
             print(f"  {layout} (ResNet-50, {params:.1f} M parameters) batch {batch:4d}: {rate:9.1f} crops/s")
