@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -44,18 +45,26 @@ def _blazepose() -> Backend:
         notes="the embedded default; `gait setup` fetches these from PyPI")
 
 
+def _load_motionbert(path: Path, config: str) -> None:
+    """Loads the checkpoint strictly into `config`'s DSTformer (torch imported only when checked)."""
+    from services.lift3d.motionbert.checkpoints import load_checkpoint
+
+    load_checkpoint(path, config)
+
+
+def _load_fastpose(path: Path, config: str) -> None:
+    """Loads the checkpoint strictly into `config`'s FastPose (torch imported only when checked)."""
+    from services.pose2d.alphapose.checkpoints import load_checkpoint
+
+    load_checkpoint(path, config)
+
+
 def _motionbert() -> Backend:
     from services.lift3d.motionbert.configs import CHECKPOINTS
 
-    def verifier(config: str) -> Callable[[Path], None]:
-        def verify(path: Path) -> None:
-            from services.lift3d.motionbert.checkpoints import load_checkpoint
-
-            load_checkpoint(path, config)
-        return verify
-
     return Backend("motionbert", "lift3d", ("torch",), tuple(
-        ModelFile(c.path, f"{c.description} (config {c.config})", c.licence, None, verifier(c.config)) for c in CHECKPOINTS),
+        ModelFile(c.path, f"{c.description} (config {c.config})", c.licence, None,
+                  partial(_load_motionbert, config=c.config)) for c in CHECKPOINTS),
         any_file=True, notes="upstream's best_epoch.bin from MotionBERT's model zoo; preferred over blazepose-world "
                              "when present")
 
@@ -63,16 +72,9 @@ def _motionbert() -> Backend:
 def _alphapose() -> Backend:
     from services.pose2d.alphapose.configs import CHECKPOINTS
 
-    def verifier(config: str) -> Callable[[Path], None]:
-        def verify(path: Path) -> None:
-            from services.pose2d.alphapose.checkpoints import load_checkpoint
-
-            load_checkpoint(path, config)
-        return verify
-
     return Backend("alphapose-fastpose", "pose2d", ("torch",), tuple(
-        ModelFile(c.path, f"{c.description} (config configs/{c.config}.yaml)", c.licence, None, verifier(c.config))
-        for c in CHECKPOINTS),
+        ModelFile(c.path, f"{c.description} (config configs/{c.config}.yaml)", c.licence, None,
+                  partial(_load_fastpose, config=c.config)) for c in CHECKPOINTS),
         any_file=True, notes="upstream's FastPose .pth from AlphaPose's model zoo; preferred over blazepose-full when "
                              "present (person boxes from AlphaPose's YOLOv3-SPP when its weights are there, else from BlazePose); "
                              "NON-COMMERCIAL use only")
