@@ -1,13 +1,11 @@
 """Fixtures for the MotionBERT tests: the recorded upstream outputs and a small DSTformer with their weights."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from tests.recorded import arrays
+from tests.recorded import recorded_arrays, recorded_json
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "motionbert"
 
@@ -22,19 +20,9 @@ def _modest_torch_threads():
     torch.set_num_threads(previous)
 
 
-@pytest.fixture(scope="session")
-def fixture_info() -> dict:
-    return json.loads((FIXTURES / "fixture.json").read_text())
-
-
-@pytest.fixture(scope="session")
-def small_recording() -> dict[str, np.ndarray]:
-    return arrays(FIXTURES / "dstformer_small.npz")
-
-
-@pytest.fixture(scope="session")
-def wild_recording() -> dict[str, np.ndarray]:
-    return arrays(FIXTURES / "infer_wild_small.npz")
+fixture_info = recorded_json(FIXTURES / "fixture.json")
+small_recording = recorded_arrays(FIXTURES / "dstformer_small.npz")
+wild_recording = recorded_arrays(FIXTURES / "infer_wild_small.npz")
 
 
 @pytest.fixture(scope="session")

@@ -1,31 +1,19 @@
 """Fixtures for the AlphaPose tests: upstream's recorded outputs and FastPose with the fixture's generated weights."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.recorded import arrays
+from tests.recorded import recorded_arrays, recorded_json
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "alphapose"
 HALPE_CONFIG = "halpe_26/resnet/256x192_res50_lr1e-3_1x"
 
-
-@pytest.fixture(scope="session")
-def alphapose_info() -> dict:
-    return json.loads((FIXTURES / "fixture.json").read_text())
-
-
-@pytest.fixture(scope="session")
-def alphapose_layouts() -> dict:
-    return json.loads((FIXTURES / "checkpoint_layouts.json").read_text())
-
-
-@pytest.fixture(scope="session")
-def alphapose_recording() -> dict[str, np.ndarray]:
-    return arrays(FIXTURES / "fastpose_res50.npz")
+alphapose_info = recorded_json(FIXTURES / "fixture.json")
+alphapose_layouts = recorded_json(FIXTURES / "checkpoint_layouts.json")
+alphapose_recording = recorded_arrays(FIXTURES / "fastpose_res50.npz")
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 the darknet weights loader, letterbox geometry, NMS, and the AlphaPose backend's use of the detector's boxes."""
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -24,19 +23,13 @@ from services.pose2d.alphapose.yolo import (
     read_darknet_weights,
     write_darknet_weights,
 )
-from tests.recorded import arrays
+from tests.recorded import recorded_arrays, recorded_json
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "yolo"
 
 
-@pytest.fixture(scope="module")
-def yolo_info() -> dict:
-    return json.loads((FIXTURES / "yolo_fixture.json").read_text())
-
-
-@pytest.fixture(scope="module")
-def yolo_recording() -> dict[str, np.ndarray]:
-    return arrays(FIXTURES / "yolov3_spp.npz")
+yolo_info = recorded_json(FIXTURES / "yolo_fixture.json", scope="module")
+yolo_recording = recorded_arrays(FIXTURES / "yolov3_spp.npz", scope="module")
 
 
 @pytest.fixture(scope="module")
