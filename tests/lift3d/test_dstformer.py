@@ -16,6 +16,7 @@ from services.lift3d.motionbert.checkpoints import (
 )
 from services.lift3d.motionbert.configs import CHECKPOINTS, CONFIGS
 from services.lift3d.motionbert.dstformer import DSTformer
+from tests.checkpoint_checks import assert_loads_recorded_layout, assert_unreadable_files_refused
 
 
 def test_fixture_records_upstream_commit_and_command(fixture_info, fixtures_dir):
@@ -62,15 +63,7 @@ def test_official_checkpoint_layouts(layout, config, fixtures_dir):
     recorded = json.loads((fixtures_dir / "checkpoint_layouts.json").read_text())[layout]
     assert recorded["config"] == f"configs/pose3d/{config}.yaml"
     model = CONFIGS[config].build()
-    ours = {key: list(value.shape) for key, value in model.state_dict().items()}
-    assert ours == recorded["keys"]
-    assert sum(p.numel() for p in model.parameters()) == recorded["parameters"]
-    zeros = {key: torch.zeros(shape) for key, shape in recorded["keys"].items()}
-    for prefix in ("", "module."):
-        load_state_dict(model, {prefix + key: value for key, value in zeros.items()}, f"{layout} layout")
-        assert float(model.head.weight.detach().abs().sum()) == 0.0
-        with torch.no_grad():
-            model.head.weight.fill_(1.0)
+    assert_loads_recorded_layout(model, recorded, model.head.weight, f"{layout} layout")
 
 
 def test_checkpoint_files_name_their_configs():
@@ -121,14 +114,8 @@ def test_upstream_style_checkpoint_file_loads(tmp_path, small_config, small_weig
 
 
 def test_unreadable_checkpoints_say_why(tmp_path):
-    with pytest.raises(FileNotFoundError, match="does not exist"):
-        read_checkpoint(tmp_path / "absent.bin")
-    (tmp_path / "text.bin").write_text("not a checkpoint")
-    with pytest.raises(CheckpointError, match="not a PyTorch checkpoint"):
-        read_checkpoint(tmp_path / "text.bin")
-    torch.save({"epoch": 3, "model": {}}, tmp_path / "other.bin")
-    with pytest.raises(CheckpointError, match="no 'model_pos' state dict"):
-        read_checkpoint(tmp_path / "other.bin")
+    assert_unreadable_files_refused(read_checkpoint, tmp_path, ".bin", {"epoch": 3, "model": {}},
+                                    "no 'model_pos' state dict")
     with pytest.raises(CheckpointError, match="unknown MotionBERT config"):
         load_checkpoint(tmp_path / "other.bin", "MB_ft_h36m_huge")
 
