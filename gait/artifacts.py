@@ -25,6 +25,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from gait.errors import ArtifactNotFound, CorruptArtifact, InvalidInput
+from gait.provenance import stamp
 from gait.store.base import ObjectStore
 
 SCHEMA = "gait.bundle/1"
@@ -128,6 +129,21 @@ class Bundle:
     def file_meta(self, name: str) -> dict[str, Any]:
         return self._entry(name).get("meta", {})
 
+    def lineage(self) -> list[Bundle]:
+        """This bundle and every bundle it was made from, through the manifests' inputs, inputs
+        first (the ingested file, rotate, ..., this one): what the audit trail lists."""
+        order: list[Bundle] = []
+
+        def visit(bundle: Bundle) -> None:
+            if any(seen.key == bundle.key for seen in order):
+                return
+            for link in bundle.manifest.get("inputs", {}).values():
+                visit(Bundle.open(bundle.store, link["key"]))
+            order.append(bundle)
+
+        visit(self)
+        return order
+
 
 def find_bundle(store: ObjectStore, key: str) -> Bundle | None:
     """The committed bundle at `key`, or None (the cache check before a stage computes)."""
@@ -219,6 +235,7 @@ class BundleWriter:
             "config": self.config,
             "meta": dict(meta or {}),
             "files": self._entries,
+            "provenance": stamp(),
         }
         uploaded: list[str] = []
         try:

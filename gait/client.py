@@ -16,6 +16,7 @@ import grpc
 from gait.config import ClientConfig
 from gait.contracts import ANALYSIS, LIFT3D, POSE2D, ROTATE
 from gait.errors import BUSY_TRAILER
+from gait.provenance import REQUESTED_BY_HEADER, requester
 from gait.v1 import stages_pb2_grpc
 
 STUBS = {
@@ -102,7 +103,8 @@ def _call_once(stage: str, address: str, stub: Callable[[grpc.Channel], Any], me
                                       "(GAIT_REACH_S sets the wait)", unreachable=True) from None
         rpc = getattr(stub(channel), method)
         try:
-            return rpc(request, timeout=timeout_s, wait_for_ready=wait_for_ready)
+            return rpc(request, timeout=timeout_s, wait_for_ready=wait_for_ready,
+                       metadata=((REQUESTED_BY_HEADER, requester()),))
         except grpc.RpcError as exc:
             code = exc.code() if callable(getattr(exc, "code", None)) else grpc.StatusCode.UNKNOWN
             details = exc.details() if callable(getattr(exc, "details", None)) else str(exc)

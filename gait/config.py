@@ -39,6 +39,17 @@ def data_dir() -> Path:
     return Path(_env("GAIT_DATA_DIR", str(REPO_ROOT / "data"))).expanduser()
 
 
+def build_commit() -> str:
+    """GAIT_BUILD_COMMIT: the commit an image was built from (docker/build.py sets it; empty elsewhere)."""
+    return _env("GAIT_BUILD_COMMIT", "")
+
+
+def service_account() -> str:
+    """GAIT_SERVICE_ACCOUNT: the account the audit trail names for this process (the chart sets the
+    pod's Kubernetes service account; empty: the operating-system user)."""
+    return _env("GAIT_SERVICE_ACCOUNT", "")
+
+
 def _positive_int(name: str, default: str) -> int:
     value = int(_env(name, default))
     if value < 1:

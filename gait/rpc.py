@@ -19,6 +19,7 @@ from grpc_reflection.v1alpha import reflection
 
 from gait.config import ServiceConfig
 from gait.errors import BUSY_TRAILER, NO_SPACE_ERRNOS, Cancelled, GaitError, StorageFull
+from gait.provenance import REQUESTED_BY_HEADER, requested_by
 from gait.v1 import stages_pb2
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ def stage_method(stage: str) -> Callable:
         def wrapper(self, request, context: grpc.ServicerContext):
             started = time.perf_counter()
             rpc = method.__name__
+            caller = requested_by.set(_requester(context))
             try:
                 response = method(self, request, context)
             except OSError as exc:
@@ -69,12 +71,22 @@ def stage_method(stage: str) -> Callable:
             except Exception:
                 log.exception("internal error", extra={"stage": stage, "rpc": rpc})
                 context.abort(grpc.StatusCode.INTERNAL, f"{stage}: internal error (see the service log)")
+            finally:
+                requested_by.reset(caller)
             log.info("request done", extra={"stage": stage, "rpc": rpc, "seconds": round(time.perf_counter() - started, 3)})
             return response
 
         return wrapper
 
     return decorate
+
+
+def _requester(context: grpc.ServicerContext) -> str | None:
+    """Who the caller says it acts for (the audit trail's `requested_by`), printable and bounded."""
+    value = dict(context.invocation_metadata() or ()).get(REQUESTED_BY_HEADER)
+    if not isinstance(value, str):
+        return None
+    return "".join(c for c in value if c.isprintable())[:200] or None
 
 
 class AdmissionLimit(grpc.ServerInterceptor):

@@ -11,6 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gait.artifacts import sha256_file
+from gait.provenance import requester
+
 GAIT = [sys.executable, "-m", "gaitcli.main"]
 
 
@@ -80,6 +83,11 @@ def test_run_writes_every_output(home, short_clip, tmp_path):
     for name in expected:
         assert (out / name).is_file(), name
     assert np.load(out / "results" / "X3D.npy").shape == (90, 17, 3)
+    made = json.loads((out / "manifests" / "pose2d.json").read_text())["provenance"]  # the audit trail
+    assert made["requested_by"] == requester() and made["made_by"]["account"] and made["code"]["gait"]
+    trail = json.loads((out / "analysis" / "analysis.json").read_text())["audit_trail"]
+    assert [r["stage"] for r in trail] == ["video", "rotate", "pose2d", "lift3d", "analysis"]
+    assert sha256_file(clip) in (out / "analysis" / "report.html").read_text()
     secrets = (PATIENT_NAME, PATIENT_ID)
     assert not any(secret in result.stdout + result.stderr for secret in secrets), "the patient's name on the terminal"
     assert _leaks(home, secrets) == [], "the patient's name in the store, a log or Prefect's database"

@@ -31,6 +31,7 @@ from gait.analysis.trajectories import Trajectories
 from gait.analysis.trc import write_trc
 from gait.errors import InvalidInput
 from gait.joints import FOOT_JOINTS_3D
+from gait.provenance import audit_lines
 from gait.tables import keypoint_table, write_workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -58,6 +59,7 @@ class ReportContext:
     mode: str = "3D"
     angle_sources: pd.DataFrame | None = None  # side view: 2D vs 3D evidence (kinematics.angle_source_evidence)
     near_side: str | None = None     # side view: the leg nearer the camera; the far one is left out of the GPS
+    audit: list[dict] = field(default_factory=list)  # gait.provenance records, inputs first: the audit trail
 
 
 def angle_source(context: ReportContext) -> str:
@@ -199,7 +201,7 @@ def write_outputs(folder: Path, result: GaitAnalysis, trajectories: Trajectories
     sources = None if context.angle_sources is None else context.angle_sources.to_dict(orient="records")
     html = render_report(result.parameters, result.symmetry, rom, figures, notes, method_lines, context.source, rate,
                          context.record, context.axes, normal_ranges, deviation, context.mode, trajectories.length_unit,
-                         sources)
+                         sources, audit_lines(context.audit))
     add("report.html", "text/html", "the analysis as a self-contained HTML page").write_text(html)
     problem = write_pdf(html, folder / "report.pdf")
     if problem:
@@ -215,7 +217,7 @@ def write_outputs(folder: Path, result: GaitAnalysis, trajectories: Trajectories
         "length_unit": trajectories.length_unit, "spatiotemporal_parameters": result.parameters, "symmetry": result.symmetry, "range_of_motion_deg": rom,
         "normal_ranges": {k: {"low": v.low, "high": v.high, "basis": v.basis} for k, v in normal_ranges.items()},
         "deviation": deviation, "angle_sources": sources, "warnings": notes,
-        "implausible": sorted(result.implausible),
+        "implausible": sorted(result.implausible), "audit_trail": context.audit,
         "labels": {k: {"label": label, "unit": unit} for k, (label, unit) in LABELS.items()},
     }
     add("analysis.json", "application/json", "summary figures, methods and warnings").write_text(

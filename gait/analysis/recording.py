@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+import gait
 from gait.alphapose_json import read_alphapose_json
 from gait.analysis.analyze import GaitAnalysis, analyze
 from gait.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass, residual_cutoff
@@ -17,8 +18,11 @@ from gait.analysis.outputs import OutputFile, ReportContext, write_outputs
 from gait.analysis.planar import scale_to_height, trajectories_2d
 from gait.analysis.readers import read_trajectories
 from gait.analysis.trajectories import Trajectories
+from gait.artifacts import sha256_file
+from gait.contracts import ANALYSIS
 from gait.errors import InvalidInput
 from gait.ingest import RECORDING_SUFFIXES
+from gait.provenance import new_record
 
 KEYPOINT_SUFFIXES = (".npy", ".json")
 AXES = {"x": 0, "y": 1, "z": 2}
@@ -97,10 +101,11 @@ def lowpass_for(trajectories: Trajectories, options: AnalyzeOptions) -> Butterwo
     return ButterworthLowPass(float(cutoff), order)
 
 
-def analyze_recording(path: Path, options: AnalyzeOptions, record: str,
-                      out: Path) -> tuple[GaitAnalysis, list[OutputFile], dict]:
+def analyze_recording(path: Path, options: AnalyzeOptions, record: str, out: Path,
+                      audit: list[dict] | None = None) -> tuple[GaitAnalysis, list[OutputFile], dict]:
     """Read, analyze and write every output into `out`; `record` is the content hash the
-    report shows (never the file's name). Raises InvalidInput (or ValueError) for bad input."""
+    report shows (never the file's name); `audit`: the steps that made the input (gait.provenance
+    records; empty: the file and this analysis). Raises InvalidInput (or ValueError) for bad input."""
     trajectories = read_recording(path, options)
     lowpass = lowpass_for(trajectories, options)
     forward = parse_axis(options.forward_axis) if options.forward_axis else None
@@ -113,6 +118,8 @@ def analyze_recording(path: Path, options: AnalyzeOptions, record: str,
         axes=f"as in the file, up = {trajectories.up.tolist()}; lengths in {lengths}",
         provenance=[f"Input: {trajectories.source}; " + "; ".join(f"{k}: {v}" for k, v in trajectories.notes.items())],
         age_years=options.age_years, sex=options.sex, mode="2D" if trajectories.planar else "3D",
-        near_side=trajectories.near_side)
+        near_side=trajectories.near_side,
+        audit=audit or [new_record(ANALYSIS, {"name": "gait.analysis", "version": gait.__version__}, options.config(),
+                                   {f"source{path.suffix.lower()}": sha256_file(path)})])
     files, summary = write_outputs(out, result, trajectories, lowpass, context)
     return result, files, summary

@@ -46,10 +46,11 @@ def _number(value: float | None, digits: int = 3) -> str:
 def render_report(parameters: dict, symmetry: dict, range_of_motion: dict[str, float], figures: list[ReportFigure],
                   warnings: list[str], methods: list[str], source: str, rate_hz: float, record: str, axes: str,
                   normal_ranges: dict | None = None, deviation: dict | None = None, mode: str = "3D",
-                  length_unit: str = "m", angle_sources: list[dict] | None = None) -> str:
+                  length_unit: str = "m", angle_sources: list[dict] | None = None, audit: list[str] | None = None) -> str:
     """The report as one HTML string. `normal_ranges`: parameter -> NormalRange; `deviation`:
     {"scores": {angle: GVS}, "gps": float, "scored": [angles in the GPS], "source": str, "note": str}
-    (Baker et al. 2009); `angle_sources`: rows of kinematics.angle_source_evidence (side view)."""
+    (Baker et al. 2009); `angle_sources`: rows of kinematics.angle_source_evidence (side view);
+    `audit`: one line per step that made the result (gait.provenance.audit_lines)."""
     normal_ranges = normal_ranges or {}
     rows = []
     for key, (label, unit) in LABELS.items():
@@ -75,7 +76,7 @@ def render_report(parameters: dict, symmetry: dict, range_of_motion: dict[str, f
         range_of_motion=[(name.replace("_deg", "").replace("_", " "), value) for name, value in range_of_motion.items()],
         deviation=deviation, angle_sources=angle_sources or [],
         figures=[{"data": base64.b64encode(f.png.read_bytes()).decode(), "caption": f.caption} for f in figures if f.png.is_file()],
-        warnings=warnings, methods=methods, axes=axes,
+        warnings=warnings, methods=methods, axes=axes, audit=audit or [],
     )
 
 

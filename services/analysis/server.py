@@ -44,6 +44,7 @@ from gait.contracts import (
 )
 from gait.errors import InvalidInput
 from gait.joints import FOOT_JOINTS_2D, FOOT_JOINTS_3D
+from gait.provenance import audit_records, new_record
 from gait.rpc import build_server, outcome, stage_method
 from gait.store import ObjectStore, open_store
 from gait.tables import keypoint_table, write_workbook
@@ -129,7 +130,8 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
                             f"3D: {lift3d.manifest['backend']['name']} {lift3d.manifest['backend']['version']}; "
                             f"subject: {pose2d.meta.get('subject', {}).get('reason', '')}"],
                 extra_figures=[ReportFigure(writer.path("ankle_trajectories_2d.png"), "Feet in the image, raw and filtered")],
-                angle_sources=evidence, near_side=near)
+                angle_sources=evidence, near_side=near,
+                audit=[*audit_records(lift3d.lineage()), new_record(ANALYSIS, writer.backend, config)])
             files, summary = write_outputs(writer.workdir, gait, trajectories, lowpass, context)
             for file in files:
                 writer.add(file.name, file.mime, file.description, file.meta)
@@ -155,7 +157,8 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
                 source = recording.fetch(recording.meta["source_file"], Path(folder))
                 with BundleWriter(self.store, key, ANALYSIS, {"name": BACKEND, "version": STAGE_VERSIONS[ANALYSIS]},
                                   {RECORDING: recording}, options.config()) as writer:
-                    _, files, summary = analyze_recording(source, options, recording.digest[:16], writer.workdir)
+                    audit = [*audit_records(recording.lineage()), new_record(ANALYSIS, writer.backend, options.config())]
+                    _, files, summary = analyze_recording(source, options, recording.digest[:16], writer.workdir, audit)
                     for file in files:
                         writer.add(file.name, file.mime, file.description, file.meta)
                     return writer.commit(summary)

@@ -149,11 +149,13 @@ def test_gait_analyze_picks_the_cutoff_by_residual_analysis(tmp_path):
 
 def test_gait_analyze_through_the_service_matches_in_process(tmp_path):
     """`--service`: the recording goes into the store, the analysis service (started on loopback)
-    analyses it and the bundle's files come out; the numbers are those of the in-process run."""
+    analyses it and the bundle's files come out; the numbers are those of the in-process run. Both
+    carry the audit trail, from the input's SHA-256 on."""
     import json
     import os
 
     from gait.analysis.trc import write_trc
+    from gait.artifacts import sha256_file
 
     trial = SyntheticWalker().generate(8.0, 100.0)
     path = tmp_path / "walk.trc"
@@ -166,8 +168,15 @@ def test_gait_analyze_through_the_service_matches_in_process(tmp_path):
         done = subprocess.run([sys.executable, "-m", "gaitcli.main", "analyze", str(path), "--out", str(out), *extra],
                               capture_output=True, text=True, timeout=180, env=env)
         assert done.returncode == 0, done.stderr
-        results[mode] = json.loads((out / "analysis.json").read_text())["spatiotemporal_parameters"]
+        summary = json.loads((out / "analysis.json").read_text())
+        results[mode] = summary["spatiotemporal_parameters"]
         assert (out / "report.pdf").is_file() and (out / "gait_analysis.xlsx").is_file()
+        audit = summary["audit_trail"]  # the file as received, then this analysis: code, account, settings
+        assert [record["stage"] for record in audit] == (["analysis"] if mode == "local" else ["recording", "analysis"])
+        assert list(audit[0]["input_sha256"].values()) == [sha256_file(path)]
+        assert audit[-1]["provenance"]["code"]["gait"] and audit[-1]["provenance"]["made_by"]["account"]
+        report = (out / "report.html").read_text()
+        assert "Audit trail" in report and sha256_file(path) in report
     assert results["service"]["cadence_steps_per_min"]["mean"] == pytest.approx(results["local"]["cadence_steps_per_min"]["mean"])
     assert results["service"]["step_length_m"] == pytest.approx(results["local"]["step_length_m"])
     again = subprocess.run([sys.executable, "-m", "gaitcli.main", "analyze", str(path), "--out", str(tmp_path / "again"),
