@@ -33,7 +33,6 @@ Writes into tests/fixtures/alphapose/:
 """
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import json
 import logging
@@ -47,9 +46,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gait.config import REPO_ROOT
+
 log = logging.getLogger("make_alphapose_fixture")
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "tests" / "fixtures" / "alphapose"
 OFFICIAL_CONFIGS = {"halpe26": "configs/halpe_26/resnet/256x192_res50_lr1e-3_1x.yaml",
                     "coco17": "configs/coco/resnet/256x192_res50_lr1e-3_1x.yaml"}
@@ -155,15 +155,10 @@ def build_upstream(up: types.SimpleNamespace, config: Path) -> torch.nn.Module:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--upstream", type=Path, required=True, help="checkout or archive of MVIG-SJTU/AlphaPose")
-    parser.add_argument("--upstream-commit", required=True, help="its commit")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    upstream = args.upstream.resolve()
-    if REPO_ROOT in upstream.parents or upstream == REPO_ROOT:
-        raise SystemExit("use an upstream checkout outside this repository")
+    from upstream_fixture import checkpoint_layout, fixture_parser, parse_fixture_arguments
+
+    args, upstream = parse_fixture_arguments(fixture_parser(
+        __doc__, "checkout or archive of MVIG-SJTU/AlphaPose", "its commit", DEFAULT_OUT))
     torch.set_num_threads(2)
     up = load_upstream(upstream)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -171,10 +166,8 @@ def main() -> None:
     layouts, models = {}, {}
     for label, config in OFFICIAL_CONFIGS.items():
         models[label] = build_upstream(up, upstream / config).eval()
-        state = models[label].state_dict()
-        layouts[label] = {"config": config, "parameters": int(sum(p.numel() for p in models[label].parameters())),
-                          "keys": {k: list(v.shape) for k, v in state.items()}}
-        log.info("%s: %d keys, %d parameters", config, len(state), layouts[label]["parameters"])
+        layouts[label] = checkpoint_layout(config, models[label].state_dict(),
+                                           int(sum(p.numel() for p in models[label].parameters())))
     (args.out / "checkpoint_layouts.json").write_text(json.dumps(layouts, indent=0) + "\n")
 
     model = models["halpe26"]

@@ -26,7 +26,6 @@ debugger import `ipdb` by an empty module.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import platform
@@ -43,9 +42,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gait.config import REPO_ROOT
+
 log = logging.getLogger("make_motionbert_fixture")
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "tests" / "fixtures" / "motionbert"
 OFFICIAL_CONFIGS = {"full": "configs/pose3d/MB_ft_h36m.yaml", "lite": "configs/pose3d/MB_ft_h36m_global_lite.yaml"}
 # Small enough for a fixture well under 1 MB, with several heads and layers and a maxlen above
@@ -138,15 +138,11 @@ def run_infer_wild(upstream: Path, config: Path, checkpoint: Path, json_path: Pa
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--upstream", type=Path, required=True, help="checkout of Walter0807/MotionBERT")
-    parser.add_argument("--upstream-commit", help="its commit, when the checkout has no .git")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    upstream = args.upstream.resolve()
-    if REPO_ROOT in upstream.parents or upstream == REPO_ROOT:
-        raise SystemExit("use an upstream checkout outside this repository")
+    from upstream_fixture import checkpoint_layout, fixture_parser, parse_fixture_arguments
+
+    args, upstream = parse_fixture_arguments(fixture_parser(
+        __doc__, "checkout of Walter0807/MotionBERT", "its commit, when the checkout has no .git", DEFAULT_OUT,
+        commit_required=False))
     commit = upstream_commit(upstream, args.upstream_commit)
     torch.set_num_threads(1)
     sys.path.insert(0, str(upstream))
@@ -160,9 +156,7 @@ def main() -> None:
     layouts = {}
     for label, config in OFFICIAL_CONFIGS.items():
         state = load_backbone(get_config(str(upstream / config))).state_dict()
-        layouts[label] = {"config": config, "parameters": int(sum(v.numel() for v in state.values())),
-                          "keys": {k: list(v.shape) for k, v in state.items()}}
-        log.info("%s: %d keys, %d parameters", config, len(state), layouts[label]["parameters"])
+        layouts[label] = checkpoint_layout(config, state, int(sum(v.numel() for v in state.values())))
     (args.out / "checkpoint_layouts.json").write_text(json.dumps(layouts, indent=1) + "\n")
 
     rng = np.random.default_rng(20261124)

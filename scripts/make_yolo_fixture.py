@@ -41,7 +41,6 @@ Writes into tests/fixtures/yolo/:
 """
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import platform
@@ -54,9 +53,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gait.config import REPO_ROOT
+
 log = logging.getLogger("make_yolo_fixture")
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "tests" / "fixtures" / "yolo"
 CFG = "detector/yolo/cfg/yolov3-spp.cfg"
 INPUT_SIZE = 320
@@ -184,17 +184,12 @@ def load_upstream(upstream: Path, build_dir: Path) -> types.SimpleNamespace:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--upstream", type=Path, required=True, help="checkout or archive of MVIG-SJTU/AlphaPose")
-    parser.add_argument("--upstream-commit", required=True, help="its commit")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    from upstream_fixture import fixture_parser, parse_fixture_arguments
+
+    parser = fixture_parser(__doc__, "checkout or archive of MVIG-SJTU/AlphaPose", "its commit", DEFAULT_OUT)
     parser.add_argument("--build-dir", type=Path, default=Path("/tmp/alphapose-nms-build"),
                         help="where upstream's nms_cpu.cpp is compiled")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    upstream = args.upstream.resolve()
-    if REPO_ROOT in upstream.parents or upstream == REPO_ROOT:
-        raise SystemExit("use an upstream checkout outside this repository")
+    args, upstream = parse_fixture_arguments(parser)
     torch.set_num_threads(2)
     up = load_upstream(upstream, args.build_dir.resolve())
     args.out.mkdir(parents=True, exist_ok=True)
