@@ -129,7 +129,8 @@ def audit_lines(entries: list[dict[str, Any]]) -> list[str]:
         made = entry["provenance"]
         who = made.get("made_by", {})
         parts = [f"{entry['stage']}: {entry['backend'].get('name', '')} {entry['backend'].get('version', '')}".rstrip()]
-        parts += [f"{model['name']} sha256 {model['sha256'][:16]}" for model in entry["backend"].get("models", [])]
+        parts += [f"{model['name']} " + (f"sha256 {model['sha256'][:16]}" if "sha256" in model else model["version"])
+                  for model in entry["backend"].get("models", [])]
         parts += [f"input sha256 {digest}" for digest in entry.get("input_sha256", {}).values()]
         if entry["config"]:
             parts.append("settings " + ", ".join(f"{k}={v}" for k, v in entry["config"].items()))

@@ -30,6 +30,7 @@ from gait.analysis.plots import plot_trajectories
 from gait.analysis.recording import AnalyzeOptions, analyze_recording
 from gait.analysis.report import ReportFigure
 from gait.artifacts import Bundle, BundleWriter, cached_stage
+from gait.assets import REFERENCE
 from gait.config import ServiceConfig
 from gait.contracts import (
     ANALYSIS,
@@ -51,6 +52,10 @@ from gait.tables import keypoint_table, write_workbook
 from gait.v1 import stages_pb2, stages_pb2_grpc
 
 BACKEND = "butterworth-zero-phase"
+# The analysis's data in the audit trail: the normal-walking references it scores against (pinned
+# SHA-256, checked when `gait setup` fetched them).
+BACKEND_RECORD = {"name": BACKEND, "version": STAGE_VERSIONS[ANALYSIS],
+                  "models": [{"name": asset.target, "sha256": asset.sha256} for asset in REFERENCE]}
 
 
 class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
@@ -103,7 +108,7 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
         time_s = np.arange(len(raw2d)) / fps
         axes_3d = lift3d.file_meta(KEYPOINTS_3D).get("axes", {})
         axes_2d = {"x": "right in the image (px)", "y": "down in the image (px)"}
-        with BundleWriter(self.store, key, ANALYSIS, {"name": BACKEND, "version": STAGE_VERSIONS[ANALYSIS]},
+        with BundleWriter(self.store, key, ANALYSIS, BACKEND_RECORD,
                           {POSE2D: pose2d, LIFT3D: lift3d}, config) as writer:
             dims2d = {"joints": list(FOOT_JOINTS_2D), "channels": ["x", "y"], "units": "px", "fps": fps}
             dims3d = {"joints": list(FOOT_JOINTS_3D), "channels": ["x", "y", "z"], "units": "m", "fps": fps, "axes": axes_3d}
@@ -155,7 +160,7 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
         def compute(key: str) -> Bundle:
             with tempfile.TemporaryDirectory(prefix="gait-recording-") as folder:
                 source = recording.fetch(recording.meta["source_file"], Path(folder))
-                with BundleWriter(self.store, key, ANALYSIS, {"name": BACKEND, "version": STAGE_VERSIONS[ANALYSIS]},
+                with BundleWriter(self.store, key, ANALYSIS, BACKEND_RECORD,
                                   {RECORDING: recording}, options.config()) as writer:
                     audit = [*audit_records(recording.lineage()), new_record(ANALYSIS, writer.backend, options.config())]
                     _, files, summary = analyze_recording(source, options, recording.digest[:16], writer.workdir, audit)

@@ -22,6 +22,7 @@ class BlazePoseWorldBackend:
 
     name = "blazepose-world"
     version = "1"
+    models: tuple[dict[str, str], ...] = ()  # none of its own: the world landmarks come from pose2d's BlazePose
 
     def lift(self, pose2d: Bundle) -> Lifted3D:
         if BLAZEPOSE_WORLD not in pose2d.files:

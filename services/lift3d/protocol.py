@@ -32,5 +32,6 @@ class Lifted3D:
 class Lift3DBackend(Protocol):
     name: str
     version: str
+    models: tuple[dict[str, str], ...]  # the model files it loaded, name and sha256 (the audit trail)
 
     def lift(self, pose2d: Bundle) -> Lifted3D: ...

@@ -54,7 +54,8 @@ class Lift3DServicer(stages_pb2_grpc.Lift3DServiceServicer):
         frames = lifted.h36m.shape[0]
         valid = float(np.mean(np.isfinite(lifted.h36m[:, 0, 0]))) if frames else 0.0
         common = {"units": lifted.units, "axes": lifted.axes, "fps": fps, "frames": frames}
-        with BundleWriter(self.store, key, LIFT3D, {"name": backend.name, "version": backend.version},
+        with BundleWriter(self.store, key, LIFT3D, {"name": backend.name, "version": backend.version,
+                                                    "models": list(backend.models)},
                           {POSE2D: pose2d}, {"backend": backend_id}) as writer:
             writer.add_npy(KEYPOINTS_3D, lifted.h36m.astype(np.float32),
                            "3D keypoints (frames, 17, 3) in Human3.6M order, as MotionBERT writes X3D.npy",

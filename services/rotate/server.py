@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from importlib import metadata
 from pathlib import Path
 
 import grpc
@@ -16,6 +17,9 @@ from gait.v1 import stages_pb2, stages_pb2_grpc
 from services.rotate.upright import PROXY_LONG_SIDE, make_upright
 
 BACKEND = "ffmpeg-libx264"
+# The encoder in the audit trail: the imageio-ffmpeg wheel pins the ffmpeg binary it ships (hashing
+# its 170 MB on every cold start would cost a second).
+ENCODER = {"name": "ffmpeg", "version": f"imageio-ffmpeg {metadata.version('imageio-ffmpeg')}"}
 
 
 class RotateServicer(stages_pb2_grpc.RotateServiceServicer):
@@ -41,8 +45,8 @@ class RotateServicer(stages_pb2_grpc.RotateServiceServicer):
     def _compute(self, source: Bundle, key: str, override: int | None, config: dict, guard: CallGuard) -> Bundle:
         with tempfile.TemporaryDirectory(prefix="gait-rotate-in-") as tmp:
             video = source.fetch(source.meta["source_file"], Path(tmp))
-            with BundleWriter(self.store, key, ROTATE, {"name": BACKEND, "version": STAGE_VERSIONS[ROTATE]},
-                              {VIDEO: source}, config) as writer:
+            with BundleWriter(self.store, key, ROTATE, {"name": BACKEND, "version": STAGE_VERSIONS[ROTATE],
+                                                        "models": [ENCODER]}, {VIDEO: source}, config) as writer:
                 upright = make_upright(video, writer.path(UPRIGHT_VIDEO), writer.path(DETECTION_PROXY), override, self.preset,
                                        guard.should_continue)
                 meta = upright.as_meta()

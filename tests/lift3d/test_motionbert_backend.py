@@ -98,6 +98,11 @@ def backend(models):
 
 
 class _Context:
+    """The parts of a grpc.ServicerContext the servicer touches, for calling it in-process."""
+
+    def invocation_metadata(self):
+        return (("gait-requested-by", "tests@loopback"),)
+
     def abort(self, code: grpc.StatusCode, message: str):
         raise AssertionError(f"{code.name}: {message}")
 

@@ -84,6 +84,7 @@ class MotionBERTBackend:
                              lambda path, checkpoint: load_checkpoint(path, CONFIGS[checkpoint.config]))
         self.checkpoint, self.config = placed.checkpoint, CONFIGS[placed.checkpoint.config]
         self.sha256, self.version = placed.sha256, placed.version
+        self.models = ({"name": self.checkpoint.path, "sha256": self.sha256},)
         self.lifter = ClipLifter(placed.model, self.config, device=device, clips_per_batch=clips_per_batch)
         self.normalisation = normalisation
         self.nominal_height_m = nominal_height_m
