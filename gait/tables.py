@@ -1,6 +1,8 @@
 """Keypoint arrays as tables (one row per frame) and Excel workbooks of them."""
 from __future__ import annotations
 
+import re
+import zipfile
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -27,3 +29,21 @@ def write_workbook(path: Path, sheets: Mapping[str, pd.DataFrame], notes: Mappin
             table.to_excel(writer, sheet_name=name[:31], index=False, float_format="%.6g")
         about = pd.DataFrame({"field": list(notes), "value": [str(v) for v in notes.values()]})
         about.to_excel(writer, sheet_name="about", index=False)
+    _same_bytes_for_same_content(path)
+
+
+# openpyxl stamps the save time into docProps/core.xml and into every zip entry. A bundle's digest
+# (and so every later stage's key) must depend on the content only, so both are fixed.
+_STAMP = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+_EPOCH = b"1980-01-01T00:00:00Z"
+
+
+def _same_bytes_for_same_content(path: Path) -> None:
+    with zipfile.ZipFile(path) as source:
+        members = [(info, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, data in members:
+            if info.filename == "docProps/core.xml":
+                data = _STAMP.sub(rb"\g<1>" + _EPOCH + rb"\g<2>", data)
+            target.writestr(zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0)), data,
+                            compress_type=zipfile.ZIP_DEFLATED)

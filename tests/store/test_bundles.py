@@ -145,3 +145,22 @@ def test_ingest_is_content_addressed_and_keeps_no_file_name(any_store, tmp_path)
     empty.write_bytes(b"")
     with pytest.raises(InvalidInput, match="empty"):
         ingest_video(any_store, empty)
+
+
+def test_a_workbook_of_the_same_tables_has_the_same_bytes(tmp_path):
+    """openpyxl stamps the save time into the file; a bundle's digest, and so every later stage's
+    key, must not change with the clock (two fresh stores give the same keys)."""
+    import time
+
+    import pandas as pd
+
+    from gait.artifacts import sha256_file
+    from gait.tables import write_workbook
+
+    paths = [tmp_path / "first.xlsx", tmp_path / "second.xlsx"]
+    for path in paths:
+        write_workbook(path, {"keypoints": pd.DataFrame({"frame": [0, 1], "x": [1.5, np.nan]})}, {"fps": 30})
+        time.sleep(1.1)  # the next save is in another second
+    assert sha256_file(paths[0]) == sha256_file(paths[1])
+    tables = pd.read_excel(paths[1], sheet_name=None)
+    assert list(tables) == ["keypoints", "about"] and tables["keypoints"]["x"].iloc[0] == 1.5
