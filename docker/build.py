@@ -56,10 +56,19 @@ def version() -> str:
     return re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
 
 
+def revision() -> str:
+    """The commit the images are built from, as gait's audit trail names it (GAIT_BUILD_COMMIT):
+    "+modified" when tracked files differ from it; empty outside a git checkout."""
+    from gait.provenance import code_version
+
+    commit = code_version()["commit"]
+    return "" if commit == "unknown" else commit
+
+
 def build_args(image: str, offline: bool) -> dict[str, str]:
     """The build arguments of one image (docker/Dockerfile's header says what each one does)."""
     gpu, description = IMAGES[image]
-    args = {"IMAGE": image, "DESCRIPTION": description, "VERSION": version()}
+    args = {"IMAGE": image, "DESCRIPTION": description, "VERSION": version(), "REVISION": revision()}
     if offline:
         args |= {"BASE": OFFLINE_BASE, "BASE_NAME": OFFLINE_BASE_NAME, "OFFLINE": "1",
                  "CONSTRAINTS": "docker/constraints-offline.txt", "EXTRAS": image}

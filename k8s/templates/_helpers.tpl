@@ -211,6 +211,16 @@ securityContext:
   value: {{ .Values.config.busyWaitS | quote }}
 - name: GAIT_GRACE_S
   value: {{ .Values.config.graceS | quote }}
+- name: POD_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+- name: POD_SERVICE_ACCOUNT
+  valueFrom:
+    fieldRef:
+      fieldPath: spec.serviceAccountName
+- name: GAIT_SERVICE_ACCOUNT  # the audit trail's account: what made each bundle
+  value: system:serviceaccount:$(POD_NAMESPACE):$(POD_SERVICE_ACCOUNT)
 {{- with .Values.config.extraEnv }}
 {{ toYaml . }}
 {{- end }}

@@ -198,7 +198,8 @@ def test_worker_is_ready_only_while_it_polls(rendered):
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_gait_containers_write_only_to_their_volumes(rendered, scenario):
-    """Read-only root: HOME, /tmp, GAIT_HOME, PREFECT_HOME and matplotlib's cache are emptyDirs."""
+    """Read-only root: HOME, /tmp, GAIT_HOME, PREFECT_HOME and matplotlib's cache are emptyDirs; a
+    container that writes bundles names the pod's service account in their audit trail."""
     for where, spec in rendered[scenario].pod_specs():
         volumes = {v["name"]: v for v in spec.get("volumes", [])}
         for c in containers(spec):
@@ -211,6 +212,12 @@ def test_gait_containers_write_only_to_their_volumes(rendered, scenario):
             for name in ("GAIT_HOME", "PREFECT_HOME", "MPLCONFIGDIR"):
                 if name in env:
                     assert env[name]["value"].startswith(("/home/gait/", "/tmp/")), (where, name)
+            if "GAIT_STORE" not in env:
+                continue
+            names = list(env)  # what writes bundles names the pod's account in the audit trail (defined before use)
+            assert env["GAIT_SERVICE_ACCOUNT"]["value"] == "system:serviceaccount:$(POD_NAMESPACE):$(POD_SERVICE_ACCOUNT)"
+            assert env["POD_SERVICE_ACCOUNT"]["valueFrom"]["fieldRef"]["fieldPath"] == "spec.serviceAccountName"
+            assert names.index("POD_SERVICE_ACCOUNT") < names.index("GAIT_SERVICE_ACCOUNT"), (where, c["name"])
 
 
 # -- GPUs ------------------------------------------------------------------------------------------

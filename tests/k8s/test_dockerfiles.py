@@ -340,6 +340,9 @@ def check_runtime_contract(image: str, stage: Stage, chart_env: dict[str, str]) 
     if not env.get("PATH", "").startswith("/opt/venv/bin:"):
         problems.append("the venv's bin is not first on PATH")
     labels = stage.labels()
+    commit = env.get("GAIT_BUILD_COMMIT")
+    if not commit or commit != labels.get("org.opencontainers.image.revision"):
+        problems.append(f"ENV GAIT_BUILD_COMMIT={commit!r}: the audit trail's code version is not the commit built")
     if labels.get("org.opencontainers.image.licenses") != "MIT":
         problems.append("OCI label licenses=MIT missing")
     if "org.opencontainers.image.source" not in labels:
