@@ -13,10 +13,11 @@ from typing import Any, Callable
 
 import grpc
 
-from gait.config import ClientConfig
+from gait.config import ClientConfig, TlsConfig
 from gait.contracts import ANALYSIS, LIFT3D, POSE2D, ROTATE
 from gait.errors import BUSY_TRAILER
 from gait.provenance import REQUESTED_BY_HEADER, requester
+from gait.tls import TlsMisconfigured, open_channel
 from gait.v1 import stages_pb2_grpc
 
 STUBS = {
@@ -66,17 +67,22 @@ class StageCallFailed(Exception):
 
 def call(stage: str, address: str, stub: Callable[[grpc.Channel], Any], method: str, request: Any, timeout_s: float,
          wait_for_ready: bool = True, deadline_hint: str = "", reach_s: float | None = None,
-         busy_s: float = 0.0) -> Any:
+         busy_s: float = 0.0, tls: TlsConfig | None = None, server_name: str = "") -> Any:
     """`method` of the `stub` service at `address`, on a channel of its own; any failure is a
     StageCallFailed naming `stage`. wait_for_ready: a service that is still starting (or being
     rescheduled) is waited for, up to `reach_s` seconds for the connection (then an unreachable
     UNAVAILABLE, not retried: the waiting is done) and `timeout_s` for the answer, each attempt.
     A service that answers busy (at its admission limit) is asked again with backoff for up to
-    `busy_s` seconds; then the call fails, not retried either."""
+    `busy_s` seconds; then the call fails, not retried either. The channel is TLS when `tls`
+    (default: GAIT_TLS_* of the environment) names a CA (gait.tls.open_channel; `server_name`: the
+    name the server's certificate must carry, when not the address's host); an unusable TLS file is
+    a FAILED_PRECONDITION naming its variable."""
+    tls = TlsConfig.from_env() if tls is None else tls
     waited_s, pause_s = 0.0, BUSY_BACKOFF_S[0]
     while True:
         try:
-            return _call_once(stage, address, stub, method, request, timeout_s, wait_for_ready, deadline_hint, reach_s)
+            return _call_once(stage, address, stub, method, request, timeout_s, wait_for_ready, deadline_hint, reach_s,
+                              tls, server_name)
         except StageCallFailed as failure:
             if not failure.busy:
                 raise
@@ -91,8 +97,13 @@ def call(stage: str, address: str, stub: Callable[[grpc.Channel], Any], method: 
 
 
 def _call_once(stage: str, address: str, stub: Callable[[grpc.Channel], Any], method: str, request: Any,
-               timeout_s: float, wait_for_ready: bool, deadline_hint: str, reach_s: float | None) -> Any:
-    with grpc.insecure_channel(address) as channel:
+               timeout_s: float, wait_for_ready: bool, deadline_hint: str, reach_s: float | None, tls: TlsConfig,
+               server_name: str) -> Any:
+    try:
+        channel = open_channel(address, tls, server_name)
+    except TlsMisconfigured as exc:
+        raise StageCallFailed(stage, exc.status.name, str(exc)) from None
+    with channel:
         if wait_for_ready and reach_s is not None:
             try:
                 grpc.channel_ready_future(channel).result(timeout=reach_s)
@@ -123,4 +134,4 @@ def call_stage(stage: str, method: str, request: Any, config: ClientConfig | Non
     StageCallFailed on error."""
     config = config or ClientConfig.from_env()
     return call(stage, config.addresses[stage], STUBS[stage], method, request, config.timeout_s, wait_for_ready,
-                "; GAIT_RPC_TIMEOUT_S sets the limit", config.reach_s, config.busy_s)
+                "; GAIT_RPC_TIMEOUT_S sets the limit", config.reach_s, config.busy_s, config.tls)

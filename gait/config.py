@@ -50,6 +50,11 @@ def service_account() -> str:
     return _env("GAIT_SERVICE_ACCOUNT", "")
 
 
+def _env_path(name: str) -> Path | None:
+    value = _env(name, "")
+    return Path(value).expanduser() if value else None
+
+
 def _positive_int(name: str, default: str) -> int:
     value = int(_env(name, default))
     if value < 1:
@@ -68,6 +73,7 @@ class StoreConfig:
     s3_access_key: str = ""
     s3_secret_key: str = ""
     s3_secure: bool = False
+    s3_ca_file: Path | None = None  # GAIT_S3_CA_FILE: the CA bundle an HTTPS endpoint's certificate is checked against
     s3_region: str = "us-east-1"
 
     @classmethod
@@ -80,8 +86,30 @@ class StoreConfig:
             s3_access_key=_env("GAIT_S3_ACCESS_KEY", ""),
             s3_secret_key=_env("GAIT_S3_SECRET_KEY", ""),
             s3_secure=_env_bool("GAIT_S3_SECURE", False),
+            s3_ca_file=_env_path("GAIT_S3_CA_FILE"),
             s3_region=_env("GAIT_S3_REGION", "us-east-1"),
         )
+
+
+@dataclass(frozen=True)
+class TlsConfig:
+    """TLS of the gRPC hops (gait/tls.py, docs/security.md); all unset: plaintext, the embedded
+    default on loopback. A server with `cert` and `key` serves TLS only, and with `client_ca` serves
+    only clients presenting a certificate that CA signed (mutual TLS). A client with `ca` connects
+    over TLS trusting only servers that CA signed, and presents `client_cert`/`client_key` if set."""
+
+    cert: Path | None = None  # GAIT_TLS_CERT: the server's certificate chain (PEM)
+    key: Path | None = None  # GAIT_TLS_KEY: the server's private key (PEM)
+    client_ca: Path | None = None  # GAIT_TLS_CLIENT_CA: require client certificates signed by this CA
+    ca: Path | None = None  # GAIT_TLS_CA: the CA a client trusts for the servers' certificates
+    client_cert: Path | None = None  # GAIT_TLS_CLIENT_CERT: the client's certificate (mutual TLS)
+    client_key: Path | None = None  # GAIT_TLS_CLIENT_KEY: the client's private key (mutual TLS)
+
+    @classmethod
+    def from_env(cls) -> TlsConfig:
+        return cls(cert=_env_path("GAIT_TLS_CERT"), key=_env_path("GAIT_TLS_KEY"),
+                   client_ca=_env_path("GAIT_TLS_CLIENT_CA"), ca=_env_path("GAIT_TLS_CA"),
+                   client_cert=_env_path("GAIT_TLS_CLIENT_CERT"), client_key=_env_path("GAIT_TLS_CLIENT_KEY"))
 
 
 @dataclass(frozen=True)
@@ -98,6 +126,7 @@ class ServiceConfig:
     backend: str = ""  # GAIT_<STAGE>_BACKEND (pose2d, lift3d): empty picks the default rule of its registry
     x264_preset: str = "veryfast"  # GAIT_X264_PRESET (rotate)
     store: StoreConfig = field(default_factory=StoreConfig)
+    tls: TlsConfig = field(default_factory=TlsConfig)
 
     @classmethod
     def from_env(cls, stage: str) -> ServiceConfig:
@@ -115,6 +144,7 @@ class ServiceConfig:
             backend=_env(prefix + "BACKEND", ""),
             x264_preset=_env("GAIT_X264_PRESET", "veryfast"),
             store=StoreConfig.from_env(),
+            tls=TlsConfig.from_env(),
         )
 
 
@@ -126,6 +156,7 @@ class ClientConfig:
     timeout_s: float = 600.0  # per attempt, for the answer
     reach_s: float = 60.0  # per attempt, for the connection: a service down for longer is named, not waited for
     busy_s: float = 600.0  # per call, for admission: a service at its GAIT_MAX_CONCURRENT is asked again until then
+    tls: TlsConfig = field(default_factory=TlsConfig)  # GAIT_TLS_CA, GAIT_TLS_CLIENT_CERT/KEY
 
     @classmethod
     def from_env(cls) -> ClientConfig:
@@ -134,4 +165,5 @@ class ClientConfig:
             timeout_s=float(_env("GAIT_RPC_TIMEOUT_S", "600")),
             reach_s=float(_env("GAIT_REACH_S", "60")),
             busy_s=float(_env("GAIT_BUSY_WAIT_S", "600")),
+            tls=TlsConfig.from_env(),
         )

@@ -9,8 +9,9 @@ import urllib.request
 from typing import Callable
 
 
-def check_grpc(address: str, service: str = "", timeout_s: float = 5.0) -> tuple[bool, str]:
-    """(healthy, one line) from grpc.health.v1.Health/Check on `address` for `service`."""
+def check_grpc(address: str, service: str = "", timeout_s: float = 5.0, server_name: str = "") -> tuple[bool, str]:
+    """(healthy, one line) from grpc.health.v1.Health/Check on `address` for `service`, over TLS when
+    GAIT_TLS_CA is set (`server_name`: the name the certificate must carry, if not the address's host)."""
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     from gait.client import StageCallFailed, call
@@ -18,7 +19,7 @@ def check_grpc(address: str, service: str = "", timeout_s: float = 5.0) -> tuple
     label = f"{address} {service or '(server)'}"
     try:
         reply = call(label, address, health_pb2_grpc.HealthStub, "Check", health_pb2.HealthCheckRequest(service=service),
-                     timeout_s, wait_for_ready=False)
+                     timeout_s, wait_for_ready=False, server_name=server_name)
     except StageCallFailed as exc:
         return False, f"{label}: {exc.code_name} ({exc.details})"
     status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)

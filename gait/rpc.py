@@ -20,6 +20,7 @@ from grpc_reflection.v1alpha import reflection
 from gait.config import ServiceConfig
 from gait.errors import BUSY_TRAILER, NO_SPACE_ERRNOS, Cancelled, GaitError, StorageFull
 from gait.provenance import REQUESTED_BY_HEADER, requested_by
+from gait.tls import TlsMisconfigured, server_credentials
 from gait.v1 import stages_pb2
 
 log = logging.getLogger(__name__)
@@ -128,8 +129,12 @@ def build_server(config: ServiceConfig, service_name: str, register: Callable[[g
     limit of config.max_concurrent stage calls (the thread pool keeps two threads beyond it, so
     refusals and probes are answered at once rather than queued).
 
+    It listens with TLS when config.tls names a certificate and key (mutual TLS with a client CA),
+    else in plaintext; a TLS file that cannot be used is a TlsMisconfigured naming its variable.
+
     Returns the server and the bound port (config.port 0 picks a free one).
     """
+    credentials = server_credentials(config.tls)  # first: a bad TLS file is named before anything starts
     full_name = stages_pb2.DESCRIPTOR.services_by_name[service_name].full_name
     threads = max(config.max_workers, config.max_concurrent + 2)
     server = grpc.server(
@@ -146,7 +151,8 @@ def build_server(config: ServiceConfig, service_name: str, register: Callable[[g
     if config.port and not _can_bind(config.host, config.port):  # before gRPC, which logs its own error line
         raise unusable
     try:
-        port = server.add_insecure_port(f"{config.host}:{config.port}")
+        address = f"{config.host}:{config.port}"
+        port = server.add_insecure_port(address) if credentials is None else server.add_secure_port(address, credentials)
     except RuntimeError:  # grpcio >= 1.6x raises where older ones returned 0
         port = 0
     if port == 0:
@@ -155,7 +161,8 @@ def build_server(config: ServiceConfig, service_name: str, register: Callable[[g
     for name in ("", full_name):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     server.health_servicer = health_servicer  # type: ignore[attr-defined]
-    log.info("serving", extra={"stage": config.stage, "service": full_name, "address": f"{config.host}:{port}"})
+    log.info("serving", extra={"stage": config.stage, "service": full_name, "address": f"{config.host}:{port}",
+                               "tls": "off" if credentials is None else "mutual" if config.tls.client_ca else "on"})
     return server, port
 
 
@@ -196,7 +203,7 @@ def run_service(stage: str, create_server: Callable[[ServiceConfig], tuple[grpc.
     config = ServiceConfig.from_env(stage)
     try:
         server, _ = create_server(config)
-    except OSError as exc:  # the port is taken: one line and exit status 2, not a traceback
+    except (OSError, TlsMisconfigured) as exc:  # the port is taken, a TLS file unusable: one line and exit status 2
         print(f"gait: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     serve_until_signalled(server, config.grace_s)

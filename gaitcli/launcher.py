@@ -50,7 +50,7 @@ class LocalServices(AbstractContextManager):
     def client_config(self, timeout_s: float | None = None) -> ClientConfig:
         base = ClientConfig.from_env()
         return ClientConfig(addresses={**base.addresses, **self.addresses}, timeout_s=timeout_s or base.timeout_s,
-                            reach_s=base.reach_s)
+                            reach_s=base.reach_s, tls=base.tls)
 
     def environment(self) -> dict[str, str]:
         """GAIT_<STAGE>_ADDR variables for a process (a Prefect runner) that should use these services."""

@@ -1,7 +1,9 @@
 """MinIO or any S3-compatible endpoint, through the official `minio` client.
 
 A single PUT is atomic on S3: an object is either absent or whole. Network faults become
-TransientError (the flows retry them); a missing object becomes ArtifactNotFound.
+TransientError (the flows retry them); a missing object becomes ArtifactNotFound. Over HTTPS
+(GAIT_S3_SECURE) the endpoint's certificate is checked against the system's CAs, or only against
+GAIT_S3_CA_FILE when it is set (a hospital's own CA).
 """
 from __future__ import annotations
 
@@ -17,8 +19,20 @@ from minio.error import S3Error
 from gait.config import StoreConfig
 from gait.errors import ArtifactNotFound, TransientError
 from gait.store.base import ObjectStore, check_key
+from gait.tls import TlsMisconfigured, read_certificates
 
 _MISSING = {"NoSuchKey", "NoSuchObject", "NoSuchBucket", "NotFound"}
+
+
+def _trust(config: StoreConfig) -> dict[str, str]:
+    """urllib3's certificate settings: the CA bundle of GAIT_S3_CA_FILE (checked now, so an unusable
+    one is named at start-up), else its defaults (the system's CAs, certificates required)."""
+    if config.s3_ca_file is None:
+        return {}
+    if not config.s3_secure:
+        raise TlsMisconfigured("GAIT_S3_CA_FILE is set but GAIT_S3_SECURE is not true: the CA is used only over HTTPS")
+    read_certificates("GAIT_S3_CA_FILE", config.s3_ca_file)
+    return {"cert_reqs": "CERT_REQUIRED", "ca_certs": str(config.s3_ca_file)}
 
 
 class S3Store(ObjectStore):
@@ -28,6 +42,7 @@ class S3Store(ObjectStore):
         http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=5, read=120),
             retries=urllib3.Retry(total=3, backoff_factor=0.3, status_forcelist=(500, 502, 503, 504)),
+            **_trust(config),
         )
         self.client = Minio(
             config.s3_endpoint,
