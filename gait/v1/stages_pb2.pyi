@@ -45,16 +45,18 @@ class RotateResponse(_message.Message):
     def __init__(self, outcome: _Optional[_Union[StageOutcome, _Mapping]] = ..., rotation_applied_deg: _Optional[int] = ..., frames: _Optional[int] = ..., fps: _Optional[float] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., duration_s: _Optional[float] = ...) -> None: ...
 
 class Pose2DRequest(_message.Message):
-    __slots__ = ("video_bundle_key", "backend", "min_detection_score", "skip_overlay")
+    __slots__ = ("video_bundle_key", "backend", "min_detection_score", "skip_overlay", "skip_deidentify")
     VIDEO_BUNDLE_KEY_FIELD_NUMBER: _ClassVar[int]
     BACKEND_FIELD_NUMBER: _ClassVar[int]
     MIN_DETECTION_SCORE_FIELD_NUMBER: _ClassVar[int]
     SKIP_OVERLAY_FIELD_NUMBER: _ClassVar[int]
+    SKIP_DEIDENTIFY_FIELD_NUMBER: _ClassVar[int]
     video_bundle_key: str
     backend: str
     min_detection_score: float
     skip_overlay: bool
-    def __init__(self, video_bundle_key: _Optional[str] = ..., backend: _Optional[str] = ..., min_detection_score: _Optional[float] = ..., skip_overlay: _Optional[bool] = ...) -> None: ...
+    skip_deidentify: bool
+    def __init__(self, video_bundle_key: _Optional[str] = ..., backend: _Optional[str] = ..., min_detection_score: _Optional[float] = ..., skip_overlay: _Optional[bool] = ..., skip_deidentify: _Optional[bool] = ...) -> None: ...
 
 class Pose2DResponse(_message.Message):
     __slots__ = ("outcome", "frames", "detection_rate", "subject_track", "subject_reason", "frames_per_second")

@@ -106,6 +106,7 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
             gait, evidence = image_plane_angles(gait, keypoints2d, lowpass, fps)
             near = near_side(keypoints2d)
         time_s = np.arange(len(raw2d)) / fps
+        videos = video_outputs(pose2d)
         axes_3d = lift3d.file_meta(KEYPOINTS_3D).get("axes", {})
         axes_2d = {"x": "right in the image (px)", "y": "down in the image (px)"}
         with BundleWriter(self.store, key, ANALYSIS, BACKEND_RECORD,
@@ -133,9 +134,9 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
                 axes="x right, y down, z away from the camera; lengths in metres, relative to the pelvis",
                 provenance=[f"2D pose: {pose2d.manifest['backend']['name']} {pose2d.manifest['backend']['version']}; "
                             f"3D: {lift3d.manifest['backend']['name']} {lift3d.manifest['backend']['version']}; "
-                            f"subject: {pose2d.meta.get('subject', {}).get('reason', '')}"],
+                            f"subject: {pose2d.meta.get('subject', {}).get('reason', '')}", video_line(videos)],
                 extra_figures=[ReportFigure(writer.path("ankle_trajectories_2d.png"), "Feet in the image, raw and filtered")],
-                angle_sources=evidence, near_side=near,
+                angle_sources=evidence, near_side=near, video_outputs=videos,
                 audit=[*audit_records(lift3d.lineage()), new_record(ANALYSIS, writer.backend, config)])
             files, summary = write_outputs(writer.workdir, gait, trajectories, lowpass, context)
             for file in files:
@@ -173,6 +174,22 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
         return stages_pb2.AnalysisResponse(
             outcome=outcome(bundle.key, cached, started, BACKEND), cutoff_hz=bundle.meta["cutoff_hz"],
             filter_order=bundle.meta["filter_order"], trajectories=[])
+
+
+def video_outputs(pose2d: Bundle) -> dict:
+    """Were the run's videos de-identified? As pose2d's manifest says (services/pose2d/videos.py)."""
+    return pose2d.meta.get("deidentification", {
+        "deidentified": None, "note": "the pose2d bundle records no video (keypoints from a file, `gait lift`)"})
+
+
+def video_line(videos: dict) -> str:
+    """The report's line on de-identification."""
+    if videos["deidentified"]:
+        return "Videos: de-identified, every head blurred in the exported upright video and the overlay " \
+               "(docs/deidentification.md); no frame of a video is in this report."
+    if videos["deidentified"] is False:
+        return "Videos: NOT de-identified (research use, --no-deidentify): the exported videos show faces as filmed."
+    return f"Videos: {videos['note']}."
 
 
 def recording_options(request: stages_pb2.RecordingAnalysisRequest) -> AnalyzeOptions:

@@ -10,7 +10,10 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-FrameCallback = Callable[[int, np.ndarray, np.ndarray | None], None]  # (index, BGR frame, Halpe-26 (26, 3) or None)
+# (index, BGR frame, the subject's Halpe-26 (26, 3) or None, the head boxes (n, 4) x0, y0, x1, y1 px of every
+# person the backend tracks in this frame, from its person detections; gait.deidentify blurs them). The
+# callback owns the frame: it may change it and keep it.
+FrameCallback = Callable[[int, np.ndarray, np.ndarray | None, np.ndarray], None]
 
 
 @dataclass
@@ -22,6 +25,7 @@ class Pose2DResult:
     world: np.ndarray | None = None    # (frames, 33, 4) BlazePose world landmarks x, y, z m and visibility
     notes: dict = field(default_factory=dict)
     layout: str = "halpe26"            # joint layout of keypoints: "halpe26" or "coco17"
+    heads: list[np.ndarray] = field(default_factory=list)  # per frame, the heads FrameCallback got
 
 
 class Pose2DBackend(Protocol):

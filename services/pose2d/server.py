@@ -11,8 +11,11 @@ import numpy as np
 
 from gait.artifacts import Bundle, BundleWriter, cached_stage
 from gait.config import ServiceConfig
+from gait.assets import FACE_DETECTOR
+from gait.config import models_dir
 from gait.contracts import (
     BLAZEPOSE_WORLD,
+    DEIDENTIFIED_UPRIGHT,
     DETECTION_PROXY,
     KEYPOINTS_2D,
     OVERLAY,
@@ -23,16 +26,17 @@ from gait.contracts import (
     UPRIGHT_VIDEO,
     VIDEO,
 )
-from gait.errors import InvalidInput
+from gait.errors import InvalidInput, ModelMissing
 from gait.joints import BLAZEPOSE_33, COCO_17, HALPE_26
 from gait.rpc import CallGuard, build_server, outcome, stage_method
 from gait.store import ObjectStore, open_store
 from gait.tables import keypoint_table, write_workbook
 from gait.v1 import stages_pb2, stages_pb2_grpc
-from gait.video import H264Writer
-from services.pose2d.outputs import alphapose_results, draw_skeleton, overlay_scale
+from services.pose2d.faces import FaceDetector
+from services.pose2d.outputs import alphapose_results
 from services.pose2d.protocol import Pose2DBackend, Pose2DResult
 from services.pose2d.registry import backend_class, backend_version
+from services.pose2d.videos import VideoOutputs
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -43,6 +47,7 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
         self.num_threads = num_threads
         self.default_backend = default_backend  # empty: AlphaPose when its checkpoint is present, else BlazePose
         self._backends: dict[tuple[str, float], Pose2DBackend] = {}
+        self._faces: FaceDetector | None = None
         # Model interpreters are not thread-safe and use all the pod's cores: one estimate at a time.
         self._lock = threading.Lock()
 
@@ -50,6 +55,15 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
         if (cls.name, min_score) not in self._backends:
             self._backends[(cls.name, min_score)] = cls(num_threads=self.num_threads, min_detection_score=min_score)
         return self._backends[(cls.name, min_score)]
+
+    def _face_detector(self) -> FaceDetector:
+        if self._faces is None:
+            path = models_dir() / FACE_DETECTOR.target
+            if not path.is_file():
+                raise ModelMissing(f"model file {path} (the face detector of de-identification) is missing: run "
+                                   "`gait fetch-assets` (see README)")
+            self._faces = FaceDetector(path, self.num_threads)
+        return self._faces
 
     @stage_method(POSE2D)
     def EstimatePose(self, request: stages_pb2.Pose2DRequest, context: grpc.ServicerContext) -> stages_pb2.Pose2DResponse:
@@ -59,12 +73,14 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
         if not 0 < min_score < 1:
             raise InvalidInput(f"min_detection_score must be between 0 and 1 (got {min_score:g})")
         cls = backend_class(request.backend or self.default_backend)
-        config = {"backend": f"{cls.name}/{backend_version(cls)}", "min_detection_score": min_score, "overlay": not request.skip_overlay}
+        deidentify = not request.skip_deidentify
+        config = {"backend": f"{cls.name}/{backend_version(cls)}", "min_detection_score": min_score,
+                  "overlay": not request.skip_overlay, "deidentify": deidentify}
 
         def compute(key: str) -> Bundle:
             with self._lock:
                 return self._compute(self._backend(cls, min_score), video, key, config, not request.skip_overlay,
-                                     CallGuard(context))
+                                     deidentify, CallGuard(context))
 
         bundle, cached = cached_stage(self.store, POSE2D, STAGE_VERSIONS[POSE2D], {VIDEO: video.digest}, config, compute)
         meta = bundle.meta
@@ -74,27 +90,26 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
             subject_reason=meta["subject"]["reason"], frames_per_second=0.0 if cached else meta["frames_per_second"],
         )
 
-    def _compute(self, backend: Pose2DBackend, video: Bundle, key: str, config: dict, overlay: bool, guard: CallGuard) -> Bundle:
+    def _compute(self, backend: Pose2DBackend, video: Bundle, key: str, config: dict, overlay: bool, deidentify: bool,
+                 guard: CallGuard) -> Bundle:
         info = video.meta
         fps = float(info["fps"])
+        faces = self._face_detector() if deidentify else None
         with tempfile.TemporaryDirectory(prefix="gait-pose2d-in-") as tmp, \
                 BundleWriter(self.store, key, POSE2D, {"name": backend.name, "version": backend.version},
                              {VIDEO: video}, config) as writer:
             source = video.fetch(UPRIGHT_VIDEO, Path(tmp))
             proxy = video.fetch(DETECTION_PROXY, Path(tmp))
             started = time.perf_counter()
-            if overlay:
-                scale = overlay_scale(info["width"])
-                size = (int(round(info["width"] * scale)), int(round(info["height"] * scale)))
-                with H264Writer(writer.path(OVERLAY), *size, fps, crf=23) as video_out:
-                    result = backend.estimate(source, fps, lambda i, f, k: video_out.write(draw_skeleton(f, k, scale)),
-                                              guard.should_continue, proxy)
-            else:
-                result = backend.estimate(source, fps, None, guard.should_continue, proxy)
+            with VideoOutputs(info["width"], info["height"], fps, writer.path(OVERLAY) if overlay else None,
+                              writer.path(DEIDENTIFIED_UPRIGHT) if deidentify else None, faces) as videos:
+                wanted = overlay or deidentify
+                result = backend.estimate(source, fps, videos.on_frame if wanted else None, guard.should_continue, proxy)
             speed = len(result.keypoints) / max(time.perf_counter() - started, 1e-9)
-            return self._write(writer, result, fps, speed, overlay, info)
+            return self._write(writer, result, fps, speed, overlay, info, videos.summary())
 
-    def _write(self, writer: BundleWriter, result: Pose2DResult, fps: float, speed: float, overlay: bool, info: dict) -> Bundle:
+    def _write(self, writer: BundleWriter, result: Pose2DResult, fps: float, speed: float, overlay: bool, info: dict,
+               deidentification: dict) -> Bundle:
         frames = len(result.keypoints)
         found = result.scores > 0
         layout, joints = (result.layout, list(HALPE_26 if result.layout == "halpe26" else COCO_17))
@@ -120,13 +135,19 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
                         "subject": result.subject["reason"]})
         writer.add("keypoints2d.xlsx", XLSX, "the subject's 2D keypoints, one row per frame", image)
         writer.add_json(SUBJECT, result.subject, "which person was analyzed, why, and the other candidates")
+        blurred = deidentification["deidentified"]
         if overlay:
-            writer.add(OVERLAY, "video/mp4", "the upright video with the subject's skeleton drawn", {"fps": fps})
+            writer.add(OVERLAY, "video/mp4", "the upright video with the subject's skeleton drawn"
+                       + (", every head blurred" if blurred else ""), {"fps": fps, "deidentified": blurred})
+        if blurred:
+            writer.add(DEIDENTIFIED_UPRIGHT, "video/mp4", "rotate's upright video with every head blurred (de-identified); "
+                       "exported as video/upright.mp4", {"fps": fps, "frames": frames, "width": info["width"],
+                                                         "height": info["height"], "deidentified": True})
         return writer.commit({
             "fps": fps, "frames": frames, "width": info["width"], "height": info["height"],
             "detection_rate": float(found.mean()) if frames else 0.0, "frames_per_second": speed,
             "subject": {"track_id": result.subject["track_id"], "reason": result.subject["reason"]},
-            "layout": layout, **result.notes,
+            "layout": layout, "deidentification": deidentification, **result.notes,
         })
 
 

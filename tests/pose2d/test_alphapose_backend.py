@@ -76,7 +76,8 @@ def test_synthetic_video_end_to_end(tmp_path, halpe_checkpoint_dir, monkeypatch)
         scores = np.array([0.9, 0.0, 0.8], np.float32)
         source = Pose2DResult(keypoints=np.zeros((3, 26, 3), np.float32), scores=scores, boxes=boxes,
                               subject={"track_id": 4, "reason": "the only walker", "candidates": []},
-                              world=np.zeros((3, 33, 4), np.float32))
+                              world=np.zeros((3, 33, 4), np.float32),
+                              heads=[np.array([[130, 20, 150, 40]], np.float32), np.zeros((0, 4)), np.zeros((0, 4))])
         return boxes, scores, source
 
     monkeypatch.setattr(backend, "person_boxes", person_boxes)
@@ -86,9 +87,11 @@ def test_synthetic_video_end_to_end(tmp_path, halpe_checkpoint_dir, monkeypatch)
         backend.estimate(video, 25.0, None, lambda: True)
     monkeypatch.setattr("services.pose2d.alphapose.inference.NMS_SCORE_THRESHOLD", -1.0)
     seen = []
-    result = backend.estimate(video, 25.0, lambda i, f, k: seen.append((i, f.shape, None if k is None else k.shape)),
-                              lambda: True)
-    assert seen == [(0, (240, 320, 3), (26, 3)), (1, (240, 320, 3), None), (2, (240, 320, 3), (26, 3))]
+    result = backend.estimate(video, 25.0, lambda i, f, k, heads: seen.append((i, f.shape, None if k is None else k.shape,
+                                                                                len(heads))), lambda: True)
+    # every frame once, in order, with the heads BlazePose's person tracks give (for de-identification)
+    assert seen == [(0, (240, 320, 3), (26, 3), 1), (1, (240, 320, 3), None, 0), (2, (240, 320, 3), (26, 3), 0)]
+    assert len(result.heads) == 3
     assert result.keypoints.shape == (3, 26, 3) and result.layout == "halpe26"
     assert np.isnan(result.keypoints[1, :, :2]).all() and result.scores[1] == 0
     xy = result.keypoints[[0, 2], :, :2]

@@ -83,10 +83,11 @@ def frame_100(assets) -> np.ndarray:
 @pytest.fixture(scope="session")
 def short_estimate(models, assets):
     """The estimate over the clip's first 120 frames, with what on_frame saw."""
-    seen: list[tuple[int, tuple, bool]] = []
+    seen: list[tuple[int, tuple, bool, int]] = []
     estimator = BlazePoseEstimator(models, num_threads=2)
     pose = estimator.estimate(lambda: _frames(assets["clip"], SHORT), 30.0,
-                              on_frame=lambda i, frame, p: seen.append((i, frame.shape, p is not None)))
+                              on_frame=lambda i, frame, p, people: seen.append((i, frame.shape, p is not None,
+                                                                                len(people))))
     return pose, seen
 
 
@@ -274,9 +275,13 @@ def test_estimate_landmarks_are_anatomically_plausible(short_estimate):
 
 def test_on_frame_sees_every_frame_once(short_estimate):
     pose, seen = short_estimate
-    assert [i for i, _, _ in seen] == list(range(SHORT))
-    assert all(shape == (994, 1768, 3) for _, shape, _ in seen)
-    assert [has for _, _, has in seen] == list(pose.pose_score > 0)
+    assert [i for i, _, _, _ in seen] == list(range(SHORT))
+    assert all(shape == (994, 1768, 3) for _, shape, _, _ in seen)
+    assert [has for _, _, has, _ in seen] == list(pose.pose_score > 0)
+    # every tracked person's detections come along (for de-identification): the walker and the man
+    # on the roof, on the frames the detector runs on (every 2nd at 30 fps)
+    people = np.array([count for _, _, _, count in seen])
+    assert (people[::2] >= 1).mean() > 0.8 and (people >= 2).any() and (people[1::2] == 0).all()
 
 
 def test_cancellation_and_nobody_there(models, assets):

@@ -226,7 +226,7 @@ class AlphaPoseBackend:
                 scores[index[kept]] = proposal[kept]
             if on_frame is not None:
                 for i, frame in pending:
-                    on_frame(i, frame, to_halpe_layout(keypoints[i]) if scores[i] > 0 else None)
+                    on_frame(i, frame, to_halpe_layout(keypoints[i]) if scores[i] > 0 else None, source.heads[i])
             pending.clear()
 
         started = time.perf_counter()
@@ -269,7 +269,7 @@ class AlphaPoseBackend:
             notes["person_box_fallback_frames"] = fallback
         return Pose2DResult(
             keypoints=keypoints, scores=scores, boxes=xywh, subject=subject, world=source.world,
-            layout=self.config.layout,
+            layout=self.config.layout, heads=source.heads,
             notes={"method": "AlphaPose FastPose (Fang et al. 2022), upstream's top-down inference: boxes x 1.25 "
                              "at 256x192, heatmap arg-max with quarter-pixel refinement"
                              + (", flip test" if estimator.flip else ""),

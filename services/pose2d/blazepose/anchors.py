@@ -17,8 +17,9 @@ ANCHORS_PER_LAYER = len(ASPECT_RATIOS) + 1  # plus the interpolated-scale anchor
 
 
 def ssd_anchor_centres(input_size: int = INPUT_SIZE, strides: tuple[int, ...] = STRIDES,
-                       offset: float = 0.5) -> np.ndarray:
+                       offset: float = 0.5, per_layer: int = ANCHORS_PER_LAYER) -> np.ndarray:
     """(N, 2) float32 anchor centres x, y normalised to [0, 1]; N = 2254 for the defaults.
+    `per_layer`: anchors per cell and layer (1 where the graph has no interpolated-scale anchor).
 
     Consecutive layers with the same stride share one feature map, whose every cell then holds
     the anchors of all of them (row-major cells: y outer, x inner).
@@ -35,5 +36,5 @@ def ssd_anchor_centres(input_size: int = INPUT_SIZE, strides: tuple[int, ...] = 
         axis = (np.arange(cells) + offset) / cells
         ys, xs = np.meshgrid(axis, axis, indexing="ij")
         grid = np.stack([xs.ravel(), ys.ravel()], axis=1)
-        centres.append(np.repeat(grid, same * ANCHORS_PER_LAYER, axis=0))
+        centres.append(np.repeat(grid, same * per_layer, axis=0))
     return np.concatenate(centres).astype(np.float32)

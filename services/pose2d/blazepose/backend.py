@@ -7,6 +7,7 @@ from typing import Callable
 import numpy as np
 
 from gait.config import models_dir
+from gait.deidentify import head_from_torso, no_boxes
 from gait.errors import Cancelled, InvalidInput, ModelMissing
 from gait.joints import blazepose_confidence_to_halpe26, blazepose_to_halpe26
 from gait.video import iter_frames, probe
@@ -34,15 +35,20 @@ class BlazePoseBackend:
 
     def estimate(self, video: Path, fps: float, on_frame: FrameCallback | None,
                  should_continue: Callable[[], bool], proxy: Path | None = None) -> Pose2DResult:
-        def forward(index: int, frame: np.ndarray, pose) -> None:
-            on_frame(index, frame, None if pose is None else halpe_from_image_landmarks(pose.image_landmarks[:33]))
+        heads: list[np.ndarray] = []
+
+        def forward(index: int, frame: np.ndarray, pose, people: list) -> None:
+            heads.append(head_boxes(people))
+            if on_frame is not None:
+                on_frame(index, frame, None if pose is None else halpe_from_image_landmarks(pose.image_landmarks[:33]),
+                         heads[-1])
 
         from services.pose2d.blazepose import EstimationCancelled, NoPersonFound
 
         try:
             scale = probe(video).width / probe(proxy).width if proxy is not None else 1.0
             pose = self.estimator.estimate(
-                lambda: iter_frames(video), fps, forward if on_frame else None, should_continue,
+                lambda: iter_frames(video), fps, forward, should_continue,
                 open_detection_frames=(lambda: iter_frames(proxy)) if proxy is not None else None,
                 detection_scale=scale,
             )
@@ -53,7 +59,16 @@ class BlazePoseBackend:
         keypoints = halpe_from_image_landmarks(pose.image_landmarks)
         world = np.concatenate([pose.world_landmarks, pose.image_landmarks[..., 3:4]], axis=-1)
         subject = {"track_id": pose.subject.track_id, "reason": pose.subject.reason, "candidates": pose.subject.candidates}
-        return Pose2DResult(keypoints=keypoints, scores=pose.pose_score, boxes=pose.boxes, subject=subject, world=world)
+        return Pose2DResult(keypoints=keypoints, scores=pose.pose_score, boxes=pose.boxes, subject=subject, world=world,
+                            heads=heads)
+
+
+def head_boxes(people: list) -> np.ndarray:
+    """The head boxes of person detections (services/pose2d/blazepose/detector.Detection): above the
+    mid-shoulder point (keypoint 2) along the torso from the mid-hip (keypoint 0)."""
+    if not people:
+        return no_boxes()
+    return np.stack([head_from_torso(d.keypoints[2], d.keypoints[0]) for d in people])
 
 
 def halpe_from_image_landmarks(landmarks: np.ndarray) -> np.ndarray:

@@ -29,7 +29,8 @@ DRIFT_BODY = 0.35          # re-seed when the tracked ROI centre is this far (bo
 DRIFT_SIZE_RATIO = 2.0     # ... or its size this many times off the detection's ROI
 DETECTIONS_PER_S = 15.0    # pass 1 runs the detector about this often (every 2nd frame at 30 fps)
 
-FrameCallback = Callable[[int, np.ndarray, "FramePose | None"], None]
+# (index, BGR frame, the subject's pose or None, every tracked person's detection in this frame)
+FrameCallback = Callable[[int, np.ndarray, "FramePose | None", list[Detection]], None]
 
 
 class NoPersonFound(Exception):
@@ -161,7 +162,7 @@ class BlazePoseEstimator:
         log.info("pass 1: %d frames in %.2f s (%.0f frames/s), %d tracks, subject: track %d",
                  len(detections), pass1, len(detections) / max(pass1, 1e-9), len(tracks), subject.track_id)
         started = time.perf_counter()
-        poses = self.follow(open_frames, subject, on_frame, should_continue)
+        poses = self.follow(open_frames, subject, on_frame, should_continue, tracks)
         pass2 = time.perf_counter() - started
         log.info("pass 2: %d frames in %.2f s (%.0f frames/s), pose in %d",
                  len(poses), pass2, len(poses) / max(pass2, 1e-9), sum(p is not None for p in poses))
@@ -183,8 +184,10 @@ class BlazePoseEstimator:
 
     def follow(self, open_frames: Callable[[], Iterator[np.ndarray]], track: Track,
                on_frame: FrameCallback | None = None,
-               should_continue: Callable[[], bool] = lambda: True) -> list[FramePose | None]:
-        """Pass 2: the landmarks of the person of `track` in every frame (None where not found)."""
+               should_continue: Callable[[], bool] = lambda: True,
+               people: list[Track] | None = None) -> list[FramePose | None]:
+        """Pass 2: the landmarks of the person of `track` in every frame (None where not found);
+        `on_frame` also gets the detections of `people` (every track) in the frame."""
         poses: list[FramePose | None] = []
         previous: FramePose | None = None
         counts = {"tracked": 0, "seeded": 0, "drifted": 0, "lost": 0}
@@ -206,7 +209,7 @@ class BlazePoseEstimator:
             poses.append(pose)
             previous = pose
             if on_frame is not None:
-                on_frame(index, frame, pose)
+                on_frame(index, frame, pose, [d for person in people or () if (d := person.detection_at(index))])
         log.debug("pass 2 ROIs: %s", counts)
         return poses
 

@@ -1,0 +1,96 @@
+"""The videos pose2d writes in its one pass over the upright frames: the skeleton overlay and, when
+de-identifying (the default), the upright video again with every head blurred, the overlay drawn on
+those blurred frames. No frame is decoded twice: the backend hands each frame to `on_frame`.
+
+Heads: the subject's from its keypoints, every tracked person's from the person detections the
+backend passes along, and faces no pose covers from BlazeFace (services/pose2d/faces.py) on every
+n-th frame; gait.deidentify pads them in time and blurs them.
+"""
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+
+import numpy as np
+
+from gait.deidentify import PAD_S, DeidentifiedFrames, enlarged, head_box
+from gait.video import H264Writer
+from services.pose2d.faces import FaceDetector
+from services.pose2d.outputs import draw_skeleton, overlay_scale
+
+FACE_DETECTIONS_PER_S = 5.0  # BlazeFace runs this often (every 6th frame at 30 fps; PAD_S bridges the rest)
+FACE_TO_HEAD = 1.6           # a face box (brows to chin) enlarged to the head with its hair and ears
+
+
+class VideoOutputs:
+    """Use as a context manager around the backend's pass; pass `on_frame` as its frame callback.
+    `deidentify_to`: where the de-identified upright video goes (None: not de-identifying);
+    `overlay_to`: the overlay (None: no overlay)."""
+
+    def __init__(self, width: int, height: int, fps: float, overlay_to: Path | None, deidentify_to: Path | None,
+                 faces: FaceDetector | None) -> None:
+        if deidentify_to is not None and faces is None:
+            raise ValueError("de-identifying needs the face detector")
+        self.size, self.fps = (width, height), fps
+        self.overlay_to, self.deidentify_to, self.faces = overlay_to, deidentify_to, faces
+        self.scale = overlay_scale(width)
+        self.face_stride = max(1, int(round(fps / FACE_DETECTIONS_PER_S)))
+        self.face_frames = 0
+        self._stack = ExitStack()
+        self._overlay: H264Writer | None = None
+        self._upright: H264Writer | None = None
+        self._blurred: DeidentifiedFrames[np.ndarray | None] | None = None
+
+    def __enter__(self) -> VideoOutputs:
+        if self.overlay_to is not None:
+            size = (int(round(self.size[0] * self.scale)), int(round(self.size[1] * self.scale)))
+            self._overlay = self._stack.enter_context(H264Writer(self.overlay_to, *size, self.fps, crf=23))
+        if self.deidentify_to is not None:
+            self._upright = self._stack.enter_context(H264Writer(self.deidentify_to, *self.size, self.fps))
+            self._blurred = DeidentifiedFrames.for_rate(self.fps, self._write)
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc_type is None and self._blurred is not None:
+            with self._stack:  # the last frames, then the writers close (or abort, if that fails)
+                self._blurred.close()
+            return
+        self._stack.__exit__(exc_type, exc, traceback)
+
+    def on_frame(self, index: int, frame: np.ndarray, keypoints: np.ndarray | None, heads: np.ndarray) -> None:
+        if self._blurred is None:
+            self._write(index, frame, keypoints)
+            return
+        boxes = [heads]
+        subject = None if keypoints is None else head_box(keypoints)
+        if subject is not None:
+            boxes.append(subject[None])
+        if index % self.face_stride == 0:
+            assert self.faces is not None
+            boxes.append(enlarged(self.faces.detect(frame), FACE_TO_HEAD))
+            self.face_frames += 1
+        self._blurred.push(index, frame, np.concatenate(boxes), keypoints)
+
+    def _write(self, index: int, frame: np.ndarray, keypoints: np.ndarray | None) -> None:
+        if self._upright is not None:
+            self._upright.write(frame)
+        if self._overlay is not None:
+            self._overlay.write(draw_skeleton(frame, keypoints, self.scale))
+
+    def summary(self) -> dict:
+        """What the manifest says about de-identification."""
+        if self._blurred is None:
+            return {"deidentified": False,
+                    "note": "not de-identified (requested for research use): the videos show faces as filmed"}
+        return {
+            "deidentified": True,
+            "method": (f"heads blurred (shrunk to at most 6 blocks across, smoothed back) in every frame of the "
+                       f"de-identified upright video and the overlay: the subject's from its keypoints (nose, eyes, "
+                       f"ears, else above the shoulders), every tracked person's from the person detector, and "
+                       f"faces no pose covers from BlazeFace full range (every {self.face_stride} frames, boxes x "
+                       f"{FACE_TO_HEAD:g}); each head also blurred where it was {PAD_S:g} s before or after a frame "
+                       f"it is lost in"),
+            "frames_with_heads_blurred": self._blurred.blurred_frames,
+            "head_boxes": self._blurred.boxes,
+            "face_detector_frames": self.face_frames,
+        }
