@@ -58,3 +58,10 @@ class StorageFull(GaitError):
     """A disk (the store's, or a service's work folder) has no space left; nothing half-written stays."""
 
     status = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+class AccessDenied(GaitError):
+    """The store refused this process's credentials for a key: a deployment's permissions (each
+    service may read its inputs' prefixes and write its own, docs/security.md), not retried."""
+
+    status = grpc.StatusCode.PERMISSION_DENIED

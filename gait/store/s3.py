@@ -1,7 +1,8 @@
 """MinIO or any S3-compatible endpoint, through the official `minio` client.
 
 A single PUT is atomic on S3: an object is either absent or whole. Network faults become
-TransientError (the flows retry them); a missing object becomes ArtifactNotFound. Over HTTPS
+TransientError (the flows retry them); a missing object becomes ArtifactNotFound, a refused one
+AccessDenied (each service's credentials reach only its own prefixes: gait/store/policies.py). Over HTTPS
 (GAIT_S3_SECURE) the endpoint's certificate is checked against the system's CAs, or only against
 GAIT_S3_CA_FILE when it is set (a hospital's own CA).
 """
@@ -17,7 +18,7 @@ from minio import Minio
 from minio.error import S3Error
 
 from gait.config import StoreConfig
-from gait.errors import ArtifactNotFound, TransientError
+from gait.errors import AccessDenied, ArtifactNotFound, TransientError
 from gait.store.base import ObjectStore, check_key
 from gait.tls import TlsMisconfigured, read_certificates
 
@@ -55,7 +56,13 @@ class S3Store(ObjectStore):
         self._call(self._ensure_bucket)
 
     def _ensure_bucket(self) -> None:
-        if not self.client.bucket_exists(self.bucket):
+        try:
+            exists = self.client.bucket_exists(self.bucket)
+        except S3Error as exc:
+            if exc.code != "AccessDenied":
+                raise
+            return  # credentials scoped to prefixes may not ask: the bucket is the operator's, the first call tells
+        if not exists:
             self.client.make_bucket(self.bucket)
 
     def _call(self, fn, *args, key: str = "", **kwargs):
@@ -64,6 +71,9 @@ class S3Store(ObjectStore):
         except S3Error as exc:
             if exc.code in _MISSING:
                 raise ArtifactNotFound(f"no artifact at key {key!r}") from None
+            if exc.code == "AccessDenied":
+                raise AccessDenied(f"the object store refused access to key {key!r} for the credentials of this "
+                                   "process (GAIT_S3_ACCESS_KEY; docs/security.md)") from None
             raise TransientError(f"object store error {exc.code} for key {key!r}") from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise TransientError(f"object store {self.endpoint} unreachable: {type(exc).__name__}") from None
