@@ -76,12 +76,13 @@ def _digest(obj: Any) -> str:
     return hashlib.sha256(canonical_json(obj)).hexdigest()[:32]
 
 
-def batch_settings(rotation_deg: int | None, cutoff_hz: float | None, filter_order: int | None) -> dict[str, Any]:
+def batch_settings(rotation_deg: int | None, cutoff_hz: float | None, filter_order: int | None,
+                   deidentify: bool = True) -> dict[str, Any]:
     """What the results of a video depend on besides the video: the parameters and the stages'
     versions (the same versions that key the stages' bundles, so a new stage version redoes the
     videos it changes)."""
     return {"rotation_deg": rotation_deg, "cutoff_hz": cutoff_hz, "filter_order": filter_order,
-            "stage_versions": dict(STAGE_VERSIONS)}
+            "deidentify": deidentify, "stage_versions": dict(STAGE_VERSIONS)}
 
 
 def done_record_key(source: str, settings: dict[str, Any]) -> str:
@@ -135,17 +136,17 @@ def record_finished_video(record_key: str, source: str, keys: dict[str, str],
 
 @task(name="process_video", cache_policy=NONE, persist_result=False)
 def process_video(source: str, rotation_deg: int | None, cutoff_hz: float | None, filter_order: int | None,
-                  skip_done: bool) -> dict[str, Any]:
+                  skip_done: bool, deidentify: bool = True) -> dict[str, Any]:
     """One video of the batch: skipped when a finished run is on record, else the whole pipeline.
 
     No retries here: each step retries its own transient faults; anything else is the video's.
     """
-    record_key = done_record_key(source, batch_settings(rotation_deg, cutoff_hz, filter_order))
+    record_key = done_record_key(source, batch_settings(rotation_deg, cutoff_hz, filter_order, deidentify))
     if skip_done:
         row = find_finished_video(record_key)
         if row is not None:
             return {**row, "status": SKIPPED}
-    run = run_pipeline(source, rotation_deg, cutoff_hz, filter_order)
+    run = run_pipeline(source, rotation_deg, cutoff_hz, filter_order, deidentify)
     return {**record_finished_video(record_key, source, run.keys, run.seconds), "status": DONE}
 
 
@@ -212,6 +213,7 @@ def batch_flow(
     filter_order: int | None = None,
     skip_done: bool = True,
     out_dir: str | None = None,
+    deidentify: bool = True,
 ) -> dict[str, Any] | State:
     """3D gait analysis of every video of an archive, a few at a time, with a summary table.
 
@@ -229,6 +231,8 @@ def batch_flow(
             services again (they reuse every result that is still valid).
         out_dir: Folder on the machine that runs the flow to copy the summary into; empty: the
             summary stays in the store only.
+        deidentify: Blur every head in the videos each run writes (the default); off (research
+            use): the videos in the store show faces as filmed.
 
     Returns:
         The batch key, the counts per status and the keys of the summary files.
@@ -236,13 +240,13 @@ def batch_flow(
     logger = get_run_logger()
     started = time.perf_counter()
     sources = _sources(prefix, keys)
-    settings = batch_settings(rotation_deg, cutoff_hz, filter_order)
+    settings = batch_settings(rotation_deg, cutoff_hz, filter_order, deidentify)
     key = batch_key(sources, settings)
     logger.info("batch %s: %d videos, %d at a time", key, len(sources), concurrency)
     with ThreadPoolTaskRunner(max_workers=concurrency) as runner:
         futures = [runner.submit(process_video, {"source": source, "rotation_deg": rotation_deg,
                                                  "cutoff_hz": cutoff_hz, "filter_order": filter_order,
-                                                 "skip_done": skip_done})
+                                                 "skip_done": skip_done, "deidentify": deidentify})
                    for source in sources]
         rows = [_row(source, future) for source, future in zip(sources, futures)]
     counts = {status: sum(row["status"] == status for row in rows) for status in (DONE, SKIPPED, FAILED)}

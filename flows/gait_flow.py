@@ -138,9 +138,10 @@ def rotate_video(video_key: str, rotation_deg: int | None = None) -> str:
 
 
 @task(name="estimate_pose_2d", **TASK_OPTIONS)
-def estimate_pose_2d(video_bundle_key: str) -> str:
-    """2D keypoints of the walking subject (Pose2DService.EstimatePose); returns the `pose2d/...` key."""
-    request = stages_pb2.Pose2DRequest(video_bundle_key=video_bundle_key)
+def estimate_pose_2d(video_bundle_key: str, deidentify: bool = True) -> str:
+    """2D keypoints of the walking subject (Pose2DService.EstimatePose); returns the `pose2d/...` key.
+    `deidentify=False` (research use): the videos keep the faces as filmed."""
+    request = stages_pb2.Pose2DRequest(video_bundle_key=video_bundle_key, skip_deidentify=not deidentify)
     return _run_step(POSE2D, _remote(POSE2D, "EstimatePose", request, lambda r: {
         "frames": r.frames, "detected": round(r.detection_rate, 3)}))
 
@@ -189,7 +190,7 @@ class PipelineRun:
 
 
 def run_pipeline(video: str, rotation_deg: int | None = None, cutoff_hz: float | None = None,
-                 filter_order: int | None = None) -> PipelineRun:
+                 filter_order: int | None = None, deidentify: bool = True) -> PipelineRun:
     """The per-video chain of the `gait/full` and `gait/batch` deployments: ingest, rotate, 2D pose,
     3D lift, analysis, one task each. Call it inside a flow run (or a task of one); a failing step
     raises its exception and the steps after it do not run."""
@@ -203,7 +204,7 @@ def run_pipeline(video: str, rotation_deg: int | None = None, cutoff_hz: float |
 
     video_key = timed(INGEST, ingest, video)
     rotated = timed(ROTATE, rotate_video, video_key, rotation_deg)
-    pose2d = timed(POSE2D, estimate_pose_2d, rotated)
+    pose2d = timed(POSE2D, estimate_pose_2d, rotated, deidentify)
     lifted = timed(LIFT3D, lift_to_3d, pose2d)
     analyzed = timed(ANALYSIS, analyze_gait, lifted, cutoff_hz, filter_order)
     keys = {VIDEO: video_key, ROTATE: rotated, POSE2D: pose2d, LIFT3D: lifted, ANALYSIS: analyzed}
@@ -217,6 +218,7 @@ def gait_flow(
     cutoff_hz: float | None = None,
     filter_order: int | None = None,
     out_dir: str | None = None,
+    deidentify: bool = True,
 ) -> dict[str, str]:
     """3D gait analysis of one walking video: rotate, 2D pose, 3D lift, filtering, plots and tables.
 
@@ -230,11 +232,13 @@ def gait_flow(
         filter_order: Butterworth order, 1 to 8; empty: 4.
         out_dir: Folder on the machine that runs the flow to copy every output into; empty: the
             outputs stay in the store only.
+        deidentify: Blur every head in the videos the run writes and exports (the default); off
+            (research use): the videos show faces as filmed. docs/deidentification.md.
 
     Returns:
         The bundle key of each step's output: video, rotate, pose2d, lift3d, analysis.
     """
-    keys = run_pipeline(video, rotation_deg, cutoff_hz, filter_order).keys
+    keys = run_pipeline(video, rotation_deg, cutoff_hz, filter_order, deidentify).keys
     if out_dir:
         export(keys, out_dir)
     create_table_artifact(

@@ -21,6 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keys", default=None, help="comma-separated store keys of the videos, instead of a prefix")
     parser.add_argument("--out", type=Path, default=None, help="folder to copy the summary (CSV, Excel) into")
     parser.add_argument("--concurrency", type=int, default=4, help="videos in progress at once (default 4)")
+    parser.add_argument("--no-deidentify", dest="deidentify", action="store_false",
+                        help="research use: keep faces in the videos (default: every head blurred)")
     from gaitcli.local import add_services_argument
 
     add_services_argument(parser)
@@ -56,7 +58,7 @@ def main(args: argparse.Namespace) -> int:
 
     try:
         state = run_batch_local(args.prefix, keys, args.out, args.concurrency, prefect_console=False,
-                                external=args.services == "external")
+                                external=args.services == "external", deidentify=args.deidentify)
     except KeyboardInterrupt:
         return fail("interrupted", EXIT_FAILED)
     result = state.result(raise_on_failure=False)

@@ -159,6 +159,7 @@ def run_local(
     listener: Listener | None = None,
     prefect_console: bool = True,
     external: bool = False,
+    deidentify: bool = True,
 ) -> dict[str, str]:
     """Run the whole pipeline on `video` and export the outputs to `out_dir` (when given).
 
@@ -171,6 +172,7 @@ def run_local(
     lines and one error line instead; the API still gets every line (the runs of `gait run` are
     in the same database that `gait stack`'s UI shows). `external`: the services already running
     at GAIT_<STAGE>_ADDR (`gait stack`, a cluster's port-forward) instead of starting them here.
+    `deidentify=False` (`--no-deidentify`, research use): the videos keep the faces as filmed.
     """
     from dataclasses import replace
 
@@ -200,6 +202,7 @@ def run_local(
             cutoff_hz=cutoff_hz,
             filter_order=filter_order,
             out_dir=str(out_dir) if out_dir is not None else None,
+            deidentify=deidentify,
         )
 
 
@@ -210,6 +213,7 @@ def run_batch_local(
     concurrency: int = 4,
     prefect_console: bool = True,
     external: bool = False,
+    deidentify: bool = True,
 ) -> State:
     """Run the `gait/batch` flow in this process on videos already in the store (see
     `flows.batch_flow.batch_flow`). Returns the flow run's final state: Completed, or Failed when a
@@ -218,4 +222,5 @@ def run_batch_local(
         from flows.batch_flow import batch_flow
 
         return batch_flow(prefix=prefix, keys=keys, concurrency=concurrency,
-                          out_dir=str(out_dir) if out_dir is not None else None, return_state=True)
+                          out_dir=str(out_dir) if out_dir is not None else None, deidentify=deidentify,
+                          return_state=True)

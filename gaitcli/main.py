@@ -23,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="clockwise rotation to apply instead of the one the file declares")
     run.add_argument("--cutoff-hz", type=float, default=None, help="Butterworth cutoff (default 6 Hz)")
     run.add_argument("--order", type=int, default=None, help="Butterworth order (default 4)")
+    run.add_argument("--no-deidentify", dest="deidentify", action="store_false",
+                     help="research use: keep faces in the exported videos (default: every head blurred)")
     from gaitcli.local import add_services_argument
 
     add_services_argument(run)
@@ -155,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     from gaitcli.run import run_and_report
 
     return run_and_report(args.video, args.out, args.rotation, args.cutoff_hz, args.order,
-                          external=args.services == "external")
+                          external=args.services == "external", deidentify=args.deidentify)
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ class ProgressDisplay:
 
 
 def run_and_report(video: Path, out: Path, rotation: int | None, cutoff_hz: float | None, order: int | None,
-                   external: bool = False) -> int:
+                   external: bool = False, deidentify: bool = True) -> int:
     """The whole pipeline on one video, as `gait run` shows it: progress lines, a summary, one line
     on failure; returns the exit code (flows.gait_flow.run_pipeline is the chain itself)."""
     if not Path(video).is_file():
@@ -78,7 +78,7 @@ def run_and_report(video: Path, out: Path, rotation: int | None, cutoff_hz: floa
     display = ProgressDisplay()
     try:
         keys = run_local(Path(video), Path(out), rotation, cutoff_hz, order, listener=display, prefect_console=False,
-                         external=external)
+                         external=external, deidentify=deidentify)
     except InvalidInput as exc:
         return fail(str(exc), EXIT_USAGE)
     except StageCallFailed as exc:

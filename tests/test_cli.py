@@ -92,9 +92,28 @@ def test_run_writes_every_output(home, short_clip, tmp_path):
     assert not any(secret in result.stdout + result.stderr for secret in secrets), "the patient's name on the terminal"
     assert _leaks(home, secrets) == [], "the patient's name in the store, a log or Prefect's database"
     assert _leaks(out, secrets) == [], "the patient's name in an output file"
+    # de-identified by default (tests/pose2d/test_deidentification.py checks the frames)
+    pose2d = json.loads((out / "manifests" / "pose2d.json").read_text())
+    assert pose2d["config"]["deidentify"] is True
+    assert sha256_file(out / "video" / "upright.mp4") == pose2d["files"]["upright_deidentified.mp4"]["sha256"]
+    assert not (out / "video" / "proxy.mp4").exists()
+    assert json.loads((out / "analysis" / "analysis.json").read_text())["video_outputs"]["deidentified"] is True
+    assert "Videos: de-identified" in (out / "analysis" / "report.html").read_text()
     again = _gait("run", str(clip), "--out", str(tmp_path / "again"), home=home)
     assert again.returncode == 0 and again.stderr.count("(cached)") >= 5, again.stderr
     assert "[1/6] ingest done (cached)" in again.stderr
+
+
+def test_no_deidentify_exports_the_video_as_filmed_and_says_so(home, short_clip, tmp_path):
+    out = tmp_path / "research"
+    result = _gait("run", str(short_clip), "--out", str(out), "--no-deidentify", home=home)
+    assert result.returncode == 0, result.stderr
+    rotate = json.loads((out / "manifests" / "rotate.json").read_text())
+    assert sha256_file(out / "video" / "upright.mp4") == rotate["files"]["upright.mp4"]["sha256"]
+    assert json.loads((out / "manifests" / "pose2d.json").read_text())["config"]["deidentify"] is False
+    assert not (out / "alphapose-results" / "upright_deidentified.mp4").exists()
+    assert json.loads((out / "analysis" / "analysis.json").read_text())["video_outputs"]["deidentified"] is False
+    assert "NOT de-identified" in (out / "analysis" / "report.html").read_text()
 
 
 def test_a_clip_without_gait_says_so_on_the_terminal(home, demo_clip, tmp_path):

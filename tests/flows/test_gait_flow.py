@@ -179,6 +179,9 @@ def test_parameters_reach_the_services(scripted, video_file):
     assert stages["rotate"].requests[0].rotation_deg == 90
     request = stages["analysis"].requests[0]
     assert (request.cutoff_hz, request.filter_order) == (4.5, 2)
+    assert stages["pose2d"].requests[0].skip_deidentify is False, "de-identified by default"
+    gf.gait_flow(video=str(video_file), deidentify=False)
+    assert stages["pose2d"].requests[-1].skip_deidentify is True
 
 
 def test_an_ingested_key_is_accepted_and_an_unknown_video_is_refused(scripted, video_file, store):
