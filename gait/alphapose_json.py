@@ -27,6 +27,7 @@ from gait.joints import COCO_17, HALPE_26
 HALPE_136_POINTS = 136
 LAYOUTS = {len(HALPE_26): "halpe26", len(COCO_17): "coco17", HALPE_136_POINTS: "halpe26"}
 FRAME_NUMBER = re.compile(r"(\d+)(?!.*\d)")  # the last run of digits in the name
+MAX_FRAMES = 432_000  # an hour at 120 fps: a later frame number is not a clip's (the dense array would not fit)
 
 
 @dataclass(frozen=True)
@@ -40,12 +41,19 @@ class AlphaPoseSubject:
 
 
 def frame_number(image_id: object, entry: int) -> int:
-    if isinstance(image_id, int) and image_id >= 0:
-        return image_id
-    match = FRAME_NUMBER.search(Path(str(image_id)).stem) if isinstance(image_id, str) else None
-    if match is None:
-        raise InvalidInput(f"AlphaPose entry {entry}: image_id {image_id!r} has no frame number")
-    return int(match.group(1))
+    if isinstance(image_id, int) and not isinstance(image_id, bool) and image_id >= 0:
+        number = image_id
+    else:
+        match = FRAME_NUMBER.search(Path(image_id).stem) if isinstance(image_id, str) else None
+        if match is None:
+            raise InvalidInput(f"AlphaPose entry {entry}: image_id {image_id!r} has no frame number")
+        digits = match.group(1).lstrip("0") or "0"
+        number = int(digits) if len(digits) <= len(str(MAX_FRAMES)) else MAX_FRAMES
+    if number >= MAX_FRAMES:
+        shown = repr(image_id) if len(repr(image_id)) <= 40 else f"{repr(image_id)[:36]}..."
+        raise InvalidInput(f"AlphaPose entry {entry}: image_id {shown} is frame {MAX_FRAMES} or later "
+                           "(more than an hour at 120 fps)")
+    return number
 
 
 def track_of(idx: object, entry: int) -> int:
@@ -76,8 +84,10 @@ def parse_entries(results: object) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
         try:
             array = np.asarray(values, dtype=float).reshape(count, 3)
             score = float(item.get("score", np.nanmean(array[:, 2])))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise InvalidInput(f"AlphaPose entry {entry}: keypoints and score must be numbers") from None
+        if np.isinf(array).any() or np.isinf(score):
+            raise InvalidInput(f"AlphaPose entry {entry}: keypoints and score must be finite numbers")
         frames.append(frame_number(item["image_id"], entry))
         tracks.append(track_of(item.get("idx", 0), entry))
         scores.append(score)
@@ -111,4 +121,6 @@ def read_alphapose_json(path: Path) -> AlphaPoseSubject:
         raise InvalidInput("not AlphaPose results: the file is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"not AlphaPose results: invalid JSON at line {exc.lineno} ({exc.msg})") from None
+    except RecursionError:
+        raise InvalidInput("not AlphaPose results: the JSON is nested too deeply") from None
     return subject_keypoints(results)

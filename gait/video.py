@@ -29,7 +29,7 @@ class VideoInfo:
     width: int          # stored (coded) size, before any display rotation
     height: int
     fps: float
-    frames: int         # frame count declared by the container
+    frames: int         # frame count declared by the container (0: none)
     rotation_meta_deg: int  # clockwise rotation the container asks players to apply (0/90/180/270)
     codec: str
 
@@ -64,7 +64,7 @@ def probe(path: Path) -> VideoInfo:
             width=int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
             height=int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),
             fps=float(capture.get(cv2.CAP_PROP_FPS)),
-            frames=int(capture.get(cv2.CAP_PROP_FRAME_COUNT)),
+            frames=max(0, int(capture.get(cv2.CAP_PROP_FRAME_COUNT))),  # negative (a broken duration): none declared
             rotation_meta_deg=orientation,
             codec="".join(chr((fourcc >> (8 * i)) & 0xFF) for i in range(4)).strip("\x00 "),
         )
@@ -74,6 +74,9 @@ def probe(path: Path) -> VideoInfo:
         raise InvalidInput("the video stream has no frame size")
     if not (0 < info.fps < 1000):
         raise InvalidInput(f"the video reports an implausible frame rate ({info.fps:g} fps)")
+    if info.rotation_meta_deg % 90:
+        raise InvalidInput(f"the video's rotation tag is {info.rotation_meta_deg} degrees, not a quarter turn "
+                           "(0, 90, 180 or 270)")
     return info
 
 

@@ -38,6 +38,8 @@ def _trajectories(points: dict[str, np.ndarray], rate: float, scale: float, sour
     if landmarks and "left_hip" not in joints and "right_hip" not in joints:
         joints.update(landmarks)
         notes["hip joint centres"] = "Harrington et al. 2007 regression from ASIS and PSIS markers"
+    if any(np.isinf(p).any() for p in joints.values()):
+        raise InvalidInput(f"the {source} holds infinite coordinates")
     return Trajectories(joints, rate, detect_up_axis(joints), source, notes)
 
 
@@ -76,18 +78,22 @@ def read_c3d(path: Path, mapping: dict[str, str] | None = None) -> Trajectories:
         with open(path, "rb") as handle, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "No analog data found" and friends
             reader = c3d.Reader(handle)
+            if reader.point_used == 0:  # frames of no bytes: the reader would count up to the last frame declared
+                raise InvalidInput("the C3D file holds no 3D points")
             labels = [str(label).strip() for label in reader.point_labels]
             frames = [points.copy() for _, points, _ in reader.read_frames()]
             rate = float(reader.point_rate)
             units_param = reader.get("POINT:UNITS")
             units = units_param.string_value if units_param is not None else "mm"
-    except (ValueError, KeyError, AssertionError, IndexError, EOFError, OSError) as exc:
+    except (InvalidInput, MemoryError):
+        raise  # a MemoryError is a size the checks above missed: the fuzzers' memory bound finds those
+    except Exception as exc:  # the c3d package fails on hostile bytes in many ways (struct.error, ZeroDivisionError, ...)
         raise InvalidInput(f"not a readable C3D file ({type(exc).__name__})") from None
     if not frames:
         raise InvalidInput("the C3D file has no frames")
     data = np.stack(frames)  # (frames, points, 5): x, y, z, residual, cameras
     xyz = np.where(data[..., 3:4] < 0, np.nan, data[..., :3])
-    points = {label: xyz[:, i] for i, label in enumerate(labels)}
+    points = {label: xyz[:, i] for i, label in enumerate(labels[:xyz.shape[1]])}  # labels beyond the points name nothing
     return _trajectories(points, rate, _unit_scale(units), "C3D file", mapping)
 
 
@@ -109,7 +115,10 @@ def read_csv(path: Path, rate_hz: float | None = None, units: str = "m", mapping
     if rate_hz is None:
         if time_column is None:
             raise InvalidInput("the CSV has no time_s column: give the sampling rate")
-        steps = np.diff(table[time_column].to_numpy(float))
+        times = pd.to_numeric(table[time_column], errors="coerce").to_numpy(float)
+        if not np.isfinite(times).all():
+            raise InvalidInput(f"the CSV's {time_column} column holds a value that is not a number")
+        steps = np.diff(times)
         if steps.size == 0 or not np.all(steps > 0):
             raise InvalidInput("the CSV's time column is not increasing")
         rate_hz = 1.0 / float(np.median(steps))

@@ -60,6 +60,8 @@ def detect_up_axis(positions: dict[str, np.ndarray]) -> np.ndarray:
     if not np.isfinite(direction).all():
         raise InvalidInput("cannot tell which way is up: the trajectories are empty")
     axis = int(np.argmax(np.abs(direction)))
+    if direction[axis] == 0:
+        raise InvalidInput("cannot tell which way is up: the feet are where the pelvis, hips or knees are")
     up = np.zeros(3)
     up[axis] = np.sign(direction[axis])
     return up
