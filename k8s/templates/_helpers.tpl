@@ -137,12 +137,25 @@ securityContext:
 {{- end -}}
 {{- end -}}
 
-{{- define "gait.store.accessKeyKey" -}}
-{{- if .Values.store.existingSecret -}}{{ .Values.store.accessKeyKey }}{{- else -}}{{ .Values.minio.rootUserKey }}{{- end -}}
+{{/*
+The Secret with one component's S3 credentials (rotate, pose2d, lift3d, analysis or flows):
+store.credentials.<component>, else the store-wide one. Call with (list $ component).
+*/}}
+{{- define "gait.store.componentSecretName" -}}
+{{- $root := index . 0 -}}
+{{- $own := get $root.Values.store.credentials (index . 1) -}}
+{{- if $own -}}{{ $own }}{{- else -}}{{ include "gait.store.secretName" $root }}{{- end -}}
 {{- end -}}
 
-{{- define "gait.store.secretKeyKey" -}}
-{{- if .Values.store.existingSecret -}}{{ .Values.store.secretKeyKey }}{{- else -}}{{ .Values.minio.rootPasswordKey }}{{- end -}}
+{{/* The key names in that Secret: the configured ones in any Secret of yours, MinIO's in its own. */}}
+{{- define "gait.store.componentKey" -}}
+{{- $root := index . 0 -}}
+{{- $userKey := ternary $root.Values.store.accessKeyKey $root.Values.store.secretKeyKey (eq (index . 2) "access") -}}
+{{- if or (get $root.Values.store.credentials (index . 1)) $root.Values.store.existingSecret -}}
+{{- $userKey -}}
+{{- else -}}
+{{- ternary $root.Values.minio.rootUserKey $root.Values.minio.rootPasswordKey (eq (index . 2) "access") -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "gait.store.endpoint" -}}
@@ -163,8 +176,13 @@ securityContext:
 {{- printf "http://%s:%d/api" (include "gait.componentName" (list . "prefect-server")) (int .Values.prefect.server.port) -}}
 {{- end -}}
 
-{{/* Environment of every gait container: homes on the writable volumes, no telemetry, the store. */}}
+{{/*
+Environment of every gait container: homes on the writable volumes, no telemetry, the store with
+the component's own credentials. Call with (list $ component): a stage, or "flows".
+*/}}
 {{- define "gait.env.common" -}}
+{{- $component := index . 1 -}}
+{{- with index . 0 }}
 - name: HOME
   value: /home/gait
 - name: TMPDIR
@@ -191,16 +209,20 @@ securityContext:
   value: {{ .Values.store.region | quote }}
 - name: GAIT_S3_SECURE
   value: {{ ternary "false" (ternary "true" "false" .Values.store.external.secure) .Values.minio.enabled | quote }}
+{{- if and (not .Values.minio.enabled) .Values.store.external.caSecret }}
+- name: GAIT_S3_CA_FILE
+  value: /etc/gait/s3-ca/ca.crt
+{{- end }}
 - name: GAIT_S3_ACCESS_KEY
   valueFrom:
     secretKeyRef:
-      name: {{ include "gait.store.secretName" . }}
-      key: {{ include "gait.store.accessKeyKey" . }}
+      name: {{ include "gait.store.componentSecretName" (list . $component) }}
+      key: {{ include "gait.store.componentKey" (list . $component "access") }}
 - name: GAIT_S3_SECRET_KEY
   valueFrom:
     secretKeyRef:
-      name: {{ include "gait.store.secretName" . }}
-      key: {{ include "gait.store.secretKeyKey" . }}
+      name: {{ include "gait.store.componentSecretName" (list . $component) }}
+      key: {{ include "gait.store.componentKey" (list . $component "secret") }}
 - name: GAIT_RPC_TIMEOUT_S
   value: {{ .Values.config.rpcTimeoutS | quote }}
 - name: GAIT_MAX_WORKERS
@@ -224,11 +246,12 @@ securityContext:
 {{- with .Values.config.extraEnv }}
 {{ toYaml . }}
 {{- end }}
+{{- end }}
 {{- end -}}
 
 {{/* Environment of the pods that run flows or talk to Prefect: where the services and the API are. */}}
 {{- define "gait.env.flows" -}}
-{{ include "gait.env.common" . }}
+{{ include "gait.env.common" (list . "flows") }}
 {{- range $stage, $svc := .Values.services }}
 - name: GAIT_{{ upper $stage }}_ADDR
   value: {{ printf "%s:%d" (include "gait.componentName" (list $ $stage)) (int $svc.port) | quote }}
@@ -338,5 +361,116 @@ of nil means only third-party images (pinned by digest, IfNotPresent).
     cidr: 0.0.0.0/0
 - ipBlock:
     cidr: ::/0
+{{- end -}}
+{{- end -}}
+
+{{/*
+The external store's CA certificate (store.external.caSecret, GAIT_S3_CA_FILE), for the pods that
+talk to the store: a volume and its read-only mount, nothing without it.
+*/}}
+{{- define "gait.store.caVolume" -}}
+{{- if and (not .Values.minio.enabled) .Values.store.external.caSecret }}
+- name: s3-ca
+  secret:
+    secretName: {{ .Values.store.external.caSecret }}
+    defaultMode: 0440
+    items:
+      - key: {{ .Values.store.external.caKey }}
+        path: ca.crt
+{{- end }}
+{{- end -}}
+
+{{- define "gait.store.caMount" -}}
+{{- if and (not .Values.minio.enabled) .Values.store.external.caSecret }}
+- name: s3-ca
+  mountPath: /etc/gait/s3-ca
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{/*
+TLS of the gRPC hops (tls.*, docs/security.md). A "server" (a stage pod) mounts its certificate,
+key and CA from tls.secretName; a "client" (a flows or test pod) only the CA. With tls.mutual both
+mount the client certificate of tls.clientSecretName: the flows present it, and so do the
+services' own probes. Call each with (list $ role).
+*/}}
+{{- define "gait.tls.volumes" -}}
+{{- $root := index . 0 -}}
+{{- $tls := $root.Values.tls -}}
+{{- if $tls.enabled }}
+- name: tls
+  secret:
+    secretName: {{ required "tls.secretName (a kubernetes.io/tls Secret with tls.crt, tls.key and ca.crt) is required with tls.enabled" $tls.secretName }}
+    defaultMode: 0440
+    items:
+      {{- if eq (index . 1) "server" }}
+      - {key: tls.crt, path: tls.crt}
+      - {key: tls.key, path: tls.key}
+      {{- end }}
+      - {key: ca.crt, path: ca.crt}
+{{- if $tls.mutual }}
+- name: tls-client
+  secret:
+    secretName: {{ required "tls.clientSecretName (a kubernetes.io/tls Secret with the client certificate) is required with tls.mutual" $tls.clientSecretName }}
+    defaultMode: 0440
+    items:
+      - {key: tls.crt, path: tls.crt}
+      - {key: tls.key, path: tls.key}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "gait.tls.mounts" -}}
+{{- if .Values.tls.enabled }}
+- name: tls
+  mountPath: /etc/gait/tls
+  readOnly: true
+{{- if .Values.tls.mutual }}
+- name: tls-client
+  mountPath: /etc/gait/tls-client
+  readOnly: true
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "gait.tls.env" -}}
+{{- $tls := (index . 0).Values.tls -}}
+{{- if $tls.enabled }}
+{{- if eq (index . 1) "server" }}
+- name: GAIT_TLS_CERT
+  value: /etc/gait/tls/tls.crt
+- name: GAIT_TLS_KEY
+  value: /etc/gait/tls/tls.key
+{{- if $tls.mutual }}
+- name: GAIT_TLS_CLIENT_CA
+  value: /etc/gait/tls/ca.crt
+{{- end }}
+{{- end }}
+- name: GAIT_TLS_CA
+  value: /etc/gait/tls/ca.crt
+{{- if $tls.mutual }}
+- name: GAIT_TLS_CLIENT_CERT
+  value: /etc/gait/tls-client/tls.crt
+- name: GAIT_TLS_CLIENT_KEY
+  value: /etc/gait/tls-client/tls.key
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The probe action of a stage service. Without TLS the kubelet's native gRPC probe on its port;
+with TLS (which that probe cannot speak) `python -m gait.probe PORT NAME` in the container: the
+health service on 127.0.0.1 over the pod's TLS settings, the certificate checked for the Service's
+name. Call with (list $ port serviceName).
+*/}}
+{{- define "gait.probeAction" -}}
+{{- $root := index . 0 -}}
+{{- if $root.Values.tls.enabled -}}
+exec:
+  command: ["python", "-m", "gait.probe", {{ index . 1 | quote }}, {{ index . 2 | quote }}]
+timeoutSeconds: {{ $root.Values.tls.probeTimeoutSeconds }}
+{{- else -}}
+grpc:
+  port: {{ index . 1 }}
 {{- end -}}
 {{- end -}}

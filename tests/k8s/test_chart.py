@@ -136,6 +136,7 @@ def test_default_pdbs_never_block_a_drain(rendered):
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_services_use_native_grpc_probes_on_their_port(rendered, scenario):
+    """Without TLS (which the kubelet's gRPC probe cannot speak: tests/k8s/test_chart_tls.py)."""
     r = rendered[scenario]
     values = yaml.safe_load((CHART / "values.yaml").read_text())
     for stage in STAGES:
@@ -148,7 +149,10 @@ def test_services_use_native_grpc_probes_on_their_port(rendered, scenario):
         assert env[f"GAIT_{stage.upper()}_PORT"]["value"] == str(port)
         assert env["GAIT_HOST"]["value"] == "0.0.0.0"
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-            assert container[probe]["grpc"] == {"port": port}, f"{stage} {probe}"
+            expected = "exec" if "GAIT_TLS_CERT" in env else "grpc"
+            assert expected in container[probe], f"{stage} {probe}"
+            if expected == "grpc":
+                assert container[probe]["grpc"] == {"port": port}, f"{stage} {probe}"
         assert r.get("Service", f"gait-{stage}")["spec"]["ports"][0]["port"] == port
 
 
@@ -423,6 +427,13 @@ def test_ui_ingress_peers_come_from_values(rendered):
 SENSITIVE = re.compile(r"KEY|SECRET|PASSWORD|TOKEN|AUTH|ROOT_USER|CONNECTION_URL")
 
 
+def secret_file(spec: dict, container: dict, path: str) -> bool:
+    """Is `path` inside a volume of a Secret that `container` mounts?"""
+    secrets = {v["name"] for v in spec.get("volumes", []) if "secret" in v}
+    return any(m["name"] in secrets and path.startswith(m["mountPath"].rstrip("/") + "/")
+               for m in container.get("volumeMounts", []))
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_no_credential_in_plain_text(rendered, scenario):
     r = rendered[scenario]
@@ -432,10 +443,12 @@ def test_no_credential_in_plain_text(rendered, scenario):
                 if SENSITIVE.search(name):
                     value = entry.get("value")
                     # the only literals allowed: a URL whose password is the kubelet-expanded
-                    # $(POSTGRES_PASSWORD) of a secretKeyRef variable, and SQLite's file URL
+                    # $(POSTGRES_PASSWORD) of a secretKeyRef variable, SQLite's file URL, and the
+                    # path of a file mounted from a Secret (GAIT_TLS_KEY: the key stays in the Secret)
                     assert "secretKeyRef" in entry.get("valueFrom", {}) or (
                         value and ":$(POSTGRES_PASSWORD)@" in value and "POSTGRES_PASSWORD" in env_of(c)) or (
-                        value and value.startswith("sqlite+aiosqlite:///") and "@" not in value), (where, name)
+                        value and value.startswith("sqlite+aiosqlite:///") and "@" not in value) or (
+                        value and secret_file(spec, c, value)), (where, name)
     for obj in r.of_kind("ConfigMap"):
         assert not any(SENSITIVE.search(k.upper()) for k in obj.get("data", {})), obj["metadata"]["name"]
 
