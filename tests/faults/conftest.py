@@ -135,7 +135,8 @@ def stage_attempts(store_dir: Path) -> dict[str, set[str]]:
     """For each bundle key with a manifest, its attempt folders: a stage redone would add one."""
     found = {}
     for manifest in store_dir.glob("*/*/manifest.json"):
-        found[manifest.parent.relative_to(store_dir).as_posix()] = {p.name for p in manifest.parent.iterdir() if p.is_dir()}
+        key = manifest.parent.relative_to(store_dir).as_posix()
+        found[key] = {p.name for p in manifest.parent.iterdir() if p.is_dir()}
     return found
 
 

@@ -9,13 +9,12 @@ its call, or just before it, which the run cannot tell apart from a pod killed a
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from gait.contracts import INGEST, STAGES, STEPS
 from gait.store.local import LocalStore
-from tests.faults.conftest import ServiceStack, base_env, check_bundles, gait_command, lines_until, stage_attempts, variant
+from tests.faults.conftest import (ServiceStack, base_env, check_bundles, gait_command, lines_until, stage_attempts,
+                                   variant)
 
 
 @pytest.fixture(scope="module")
@@ -81,9 +80,8 @@ def test_a_batch_survives_a_killed_stage_and_a_rerun_does_only_the_rest(stack, c
     rows = out.splitlines()
     assert rows[0].startswith("done                  archive-kill/a.mp4  "), out
     address = services.addresses["pose2d"]
-    assert rows[1] == ("failed                archive-kill/b.mp4  pose2d failed (UNAVAILABLE): the pose2d service "
-                       f"at {address} cannot be reached: no connection within 2 s, so it is not running or not reachable "
-                       "from here (GAIT_REACH_S sets the wait)"), out
+    assert rows[1] == "failed                archive-kill/b.mp4  " + _unreachable("pose2d", address).removeprefix(
+        "gait: error: "), out
     finished = stage_attempts(store_dir)
 
     services.start("pose2d")
