@@ -2,12 +2,15 @@
 with a client CA mutual TLS: only clients with a certificate that CA signed are served) and the
 client's channel (the CA it trusts, and its own certificate for mutual TLS).
 
-Every PEM file is read and checked when it is used (a server at start-up, a client at each call,
-so a renewed client certificate is picked up without a restart), and a missing, unreadable or
-mismatched file is one TlsMisconfigured naming the variable that points at it.
+Every PEM file is read and checked when it is used: a server's at start-up, and again before a
+new connection's handshake once a file has changed (a renewed certificate, as cert-manager writes
+it into the mounted Secret, is served without a restart; a renewal that cannot be used is logged
+and the current one kept); a client's at each call. A missing, unreadable or mismatched file is
+one TlsMisconfigured naming the variable that points at it.
 """
 from __future__ import annotations
 
+import logging
 import ssl
 from pathlib import Path
 
@@ -15,6 +18,8 @@ import grpc
 
 from gait.config import TlsConfig
 from gait.errors import GaitError
+
+log = logging.getLogger(__name__)
 
 
 class TlsMisconfigured(GaitError):
@@ -71,10 +76,48 @@ def server_credentials(tls: TlsConfig) -> grpc.ServerCredentials | None:
             raise TlsMisconfigured("GAIT_TLS_CLIENT_CA is set but GAIT_TLS_CERT/GAIT_TLS_KEY are not: "
                                    "mutual TLS needs the server's own certificate")
         return None
-    chain, key = _pair("GAIT_TLS_CERT", tls.cert, "GAIT_TLS_KEY", tls.key)
-    client_ca = read_certificates("GAIT_TLS_CLIENT_CA", tls.client_ca) if tls.client_ca is not None else None
-    return grpc.ssl_server_credentials(((key, chain),), root_certificates=client_ca,
-                                       require_client_auth=client_ca is not None)
+    reloading = _ReloadingServerCertificate(tls)
+    return grpc.dynamic_ssl_server_credentials(reloading.configuration(), reloading.fetch,
+                                               require_client_authentication=tls.client_ca is not None)
+
+
+class _ReloadingServerCertificate:
+    """The server's certificate configuration, read again when one of its files changed (gRPC asks
+    `fetch` before each new connection's handshake; None keeps the current configuration)."""
+
+    def __init__(self, tls: TlsConfig) -> None:
+        self.tls = tls
+        self.files = [path for path in (tls.cert, tls.key, tls.client_ca) if path is not None]
+        self.stamps = self._stamps()
+
+    def _stamps(self) -> list[tuple[int, int]]:
+        stamps = []
+        for path in self.files:
+            try:
+                stat = path.stat()
+            except OSError:
+                stamps.append((0, 0))
+                continue
+            stamps.append((stat.st_mtime_ns, stat.st_size))
+        return stamps
+
+    def configuration(self) -> grpc.ServerCertificateConfiguration:
+        chain, key = _pair("GAIT_TLS_CERT", self.tls.cert, "GAIT_TLS_KEY", self.tls.key)
+        client_ca = read_certificates("GAIT_TLS_CLIENT_CA", self.tls.client_ca) if self.tls.client_ca else None
+        return grpc.ssl_server_certificate_configuration(((key, chain),), root_certificates=client_ca)
+
+    def fetch(self) -> grpc.ServerCertificateConfiguration | None:
+        stamps = self._stamps()
+        if stamps == self.stamps:
+            return None
+        try:
+            configuration = self.configuration()
+        except TlsMisconfigured as exc:  # mid-renewal, or a bad one: keep serving the current certificate
+            log.warning("renewed TLS certificate not used", extra={"reason": str(exc)})
+            return None
+        self.stamps = stamps
+        log.info("TLS certificate reloaded", extra={"files": [str(path) for path in self.files]})
+        return configuration
 
 
 def channel_credentials(tls: TlsConfig) -> grpc.ChannelCredentials | None:

@@ -85,6 +85,28 @@ def test_mutual_tls_serves_only_clients_with_a_certificate_of_its_client_ca(cert
         assert rotate(port, served).frames == 7
 
 
+def test_a_renewed_server_certificate_is_served_without_a_restart(tmp_path, caplog):
+    """As cert-manager renews the mounted Secret: the next connection gets the new certificate; a
+    renewal that cannot be used (a key that is not PEM) is logged and the current one kept."""
+    first, second = make_certificates(tmp_path / "first"), make_certificates(tmp_path / "second")
+    cert, key = tmp_path / "tls.crt", tmp_path / "tls.key"
+
+    def install(made: Certificates) -> None:
+        cert.write_bytes(made.server.cert.read_bytes())
+        key.write_bytes(made.server.key.read_bytes())
+
+    install(first)
+    with serving(TlsConfig(cert=cert, key=key)) as port:
+        assert rotate(port, TlsConfig(ca=first.ca)).frames == 7
+        install(second)
+        assert rotate(port, TlsConfig(ca=second.ca)).frames == 7
+        with pytest.raises(StageCallFailed):
+            rotate(port, TlsConfig(ca=first.ca))
+        key.write_text("not a key")
+        assert rotate(port, TlsConfig(ca=second.ca)).frames == 7
+    assert "renewed TLS certificate not used" in caplog.text
+
+
 def test_health_checks_follow_the_environment(certs, monkeypatch):
     """`gait health`, the smoke flow and `gait run --services external` check through check_grpc,
     which takes GAIT_TLS_* from the environment as the flows do."""
