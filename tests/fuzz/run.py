@@ -41,15 +41,20 @@ class Outcome:
     seconds: float
     crashes: tuple[Path, ...]  # inputs libFuzzer saved: crash-*, timeout-*, oom-*
     log: str
+    died: str = ""             # how the process ended where libFuzzer could not save the input
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.crashes or self.died)
 
     def summary(self) -> str:
-        found = f"{len(self.crashes)} crash: {self.crashes[0].name}" if self.crashes else "no crash"
+        found = f"{len(self.crashes)} crash: {self.crashes[0].name}" if self.crashes else self.died or "no crash"
         return f"{self.reader}: {self.executions} executions in {self.seconds:.0f} s, {found}"
 
     def report(self) -> str:
         """The summary, the first crash's input (its start) and what it broke, from the log."""
         if not self.crashes:
-            return self.summary()
+            return f"{self.summary()}\n{self.log[-3000:]}" if self.died else self.summary()
         start = self.log.find("=== Uncaught Python exception")
         start = start if start >= 0 else max(0, self.log.find("ERROR: libFuzzer") - 200)
         data = self.crashes[0].read_bytes()
@@ -76,16 +81,23 @@ def fuzz_reader(reader: str, work: Path, seconds: float, runs: int | None = None
     started = time.monotonic()
     # startup (the imports) and libFuzzer's own limit of a case: the process is killed past these
     limit_s = seconds + 4 * CASE_TIMEOUT_S + 60
-    result = subprocess.run(command(reader, corpus, artifacts, seconds, runs, seed), cwd=ROOT,
-                            env={**os.environ, SCRATCH_VARIABLE: str(scratch), "PYTHONWARNINGS": "ignore"},
-                            capture_output=True, text=True, errors="replace", timeout=limit_s)
-    log = result.stdout + result.stderr
-    (work / "fuzz.log").write_text(log)
+    with open(work / "fuzz.log", "w+", errors="replace") as log_file:
+        try:
+            status = subprocess.run(command(reader, corpus, artifacts, seconds, runs, seed), cwd=ROOT,
+                                    env={**os.environ, SCRATCH_VARIABLE: str(scratch), "PYTHONWARNINGS": "ignore"},
+                                    stdout=log_file, stderr=subprocess.STDOUT, timeout=limit_s).returncode
+        except subprocess.TimeoutExpired:
+            status = None
+        log_file.seek(0)
+        log = log_file.read()
     executions = next((found[-1] for pattern in EXECUTIONS if (found := pattern.findall(log))), "0")
     crashes = tuple(sorted(p for p in artifacts.iterdir() if p.name.startswith(("crash-", "timeout-", "oom-"))))
-    if result.returncode != 0 and not crashes:
-        raise RuntimeError(f"the {reader} fuzzer failed to run (exit {result.returncode}): {log[-2000:]}")
-    return Outcome(reader, int(executions), time.monotonic() - started, crashes, log)
+    died = ""
+    if status is None:
+        died = f"hung: killed after {limit_s:.0f} s"
+    elif status != 0 and not crashes:
+        died = f"died (exit status {status}) without saving the input"
+    return Outcome(reader, int(executions), time.monotonic() - started, crashes, log, died)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     for reader in args.readers or READERS:
         outcome = fuzz_reader(reader, args.out / reader, args.seconds, seed=args.seed)
         print(outcome.summary(), flush=True)
-        failed |= bool(outcome.crashes)
+        failed |= outcome.failed
     return 1 if failed else 0
 
 

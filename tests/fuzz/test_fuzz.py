@@ -15,7 +15,7 @@ from tests.fuzz.run import CRASHES, READERS, SEEDS, fuzz_reader
 # each committed crash input: the reader's answer now (a message; None: a valid result). Found
 # by the fuzzer unless marked "review".
 ANSWERS = {
-    "alphapose/infinite_keypoint.json": "keypoints and score must be finite numbers",
+    "alphapose/infinite_keypoint.json": "keypoints and score must be finite numbers",  # 1e400 accepted
     "alphapose/frame_number_huge.json": "is frame 432000 or later",             # review: MemoryError
     "alphapose/frame_number_huge_int.json": "is frame 432000 or later",         # review: 17 GiB allocated
     "alphapose/frame_number_5000_digits.json": "is frame 432000 or later",      # review: ValueError (int digits)
@@ -30,8 +30,8 @@ ANSWERS = {
     "video/rotation_232_deg.mp4": "rotation tag is 232 degrees, not a quarter turn",
     "video/negative_frame_count.mp4": None,                                     # frames was -2**63
 }
-# inputs per reader in the suite's run (2 to 4 s each on an idle core, with the imports), and a
-# cap on its time for a slow machine (the inputs stop there: fewer, the same ones first)
+# inputs per reader in the suite's run (2 to 5 s of fuzzing each here, plus 1 to 3 s of imports),
+# and a cap on its time for a slow machine (the run stops there: fewer inputs, the same ones first)
 SUITE_RUNS = {"trc": 300, "c3d": 400, "csv": 200, "alphapose": 1000, "video": 300}
 SUITE_SECONDS = 6
 
@@ -68,5 +68,6 @@ def test_a_crash_found_ends_in_a_clear_answer(name):
 @pytest.mark.parametrize("reader", READERS)
 def test_a_short_fuzzing_run_finds_no_crash(reader, tmp_path):
     outcome = fuzz_reader(reader, tmp_path, SUITE_SECONDS, runs=SUITE_RUNS[reader], seed=1)
-    assert not outcome.crashes, outcome.report()
-    assert outcome.executions >= min(SUITE_RUNS[reader], 100), outcome.summary()
+    assert not outcome.failed, outcome.report()
+    inputs = [p for folder in (SEEDS / reader, CRASHES / reader) if folder.is_dir() for p in folder.iterdir()]
+    assert outcome.executions >= len(inputs), outcome.summary()  # at least the seeds and the crash inputs ran
