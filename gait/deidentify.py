@@ -27,7 +27,7 @@ HEAD_PER_TORSO = 0.75    # head box side / shoulder-to-hip length: the head (chi
                          # of the torso (~50 cm); the rest is hair, a turned head and the keypoints' error
 HEAD_PER_SHOULDERS = 1.0  # head box side / shoulder width (~39 cm biacromial, Winter 2009), when no hips
 HEAD_PER_FACE_SPREAD = 2.5  # head box side / the face keypoints' extent, when no body keypoint gives a scale
-PAD_S = 0.25             # a head found this long before or after a frame is blurred in it where it was
+PAD_S = 0.4              # a head found this long before or after a frame is blurred in it where it was
 BLOCKS = 6               # a blurred head keeps at most this many colour blocks across: no face survives
 
 

@@ -18,7 +18,8 @@ from gait.video import H264Writer
 from services.pose2d.faces import FaceDetector
 from services.pose2d.outputs import draw_skeleton, overlay_scale
 
-FACE_DETECTIONS_PER_S = 5.0  # BlazeFace runs this often (every 6th frame at 30 fps; PAD_S bridges the rest)
+FACE_DETECTIONS_PER_S = 2.5  # BlazeFace runs this often (every 12th frame at 30 fps; PAD_S bridges the rest):
+                             # on two busy cores it costs 0.15-0.5 s a frame, the landmarks ~0.1
 FACE_TO_HEAD = 1.6           # a face box (brows to chin) enlarged to the head with its hair and ears
 
 

@@ -66,7 +66,7 @@ def test_the_manifest_says_the_videos_are_deidentified(deidentified):
     assert deidentified.manifest["config"]["deidentify"] is True
     meta = deidentified.meta["deidentification"]
     assert meta["deidentified"] is True and meta["frames_with_heads_blurred"] == 90
-    assert meta["face_detector_frames"] == 15, "BlazeFace on every 6th of the 90 frames"
+    assert meta["face_detector_frames"] == 8, "BlazeFace on every 12th of the 90 frames"
     assert "BlazeFace" in meta["method"]
     assert deidentified.file_meta(DEIDENTIFIED_UPRIGHT)["frames"] == 90
     assert deidentified.file_meta(OVERLAY)["deidentified"] is True
@@ -113,15 +113,15 @@ def test_a_face_no_pose_covers_is_blurred(demo_clip, centerface, tmp_path):
     if not path.is_file():
         pytest.fail(f"{path} is missing: run `make setup` (gait fetch-assets) first")
     background = next(iter_frames(demo_clip))[0:360, 1100:1740]  # trees and buildings, nobody
-    frames = [_face_on_background(background, 60) for _ in range(8)]
+    frames = [_face_on_background(background, 60) for _ in range(16)]
     assert centerface.faces(frames[0]), "the check finds no face in the input: it proves nothing"
     fps = 30.0
     with VideoOutputs(640, 360, fps, None, tmp_path / "blurred.mp4", FaceDetector(path)) as videos:
         for index, frame in enumerate(frames):
             videos.on_frame(index, frame, None, np.zeros((0, 4), np.float32))
     written = list(iter_frames(tmp_path / "blurred.mp4"))
-    assert len(written) == 8 and videos.face_frames == 2, "BlazeFace ran on frames 0 and 6 only"
-    for index in (0, 3, 7):
+    assert len(written) == 16 and videos.face_frames == 2, "BlazeFace ran on frames 0 and 12 only"
+    for index in (0, 6, 15):
         assert centerface.faces(written[index]) == [], f"a face left in frame {index}"
     unchanged = np.abs(written[0].astype(int) - background.astype(int))[200:, :].mean()
     assert unchanged < 4, "the rest of the frame is as it was (up to the encoder)"
