@@ -42,9 +42,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
-    def __init__(self, store: ObjectStore, num_threads: int, default_backend: str) -> None:
+    def __init__(self, store: ObjectStore, num_threads: int, default_backend: str, preset: str = "veryfast") -> None:
         self.store = store
         self.num_threads = num_threads
+        self.preset = preset  # x264 preset of the de-identified upright video (GAIT_X264_PRESET, as rotate's)
         self.default_backend = default_backend  # empty: AlphaPose when its checkpoint is present, else BlazePose
         self._backends: dict[tuple[str, float], Pose2DBackend] = {}
         self._faces: FaceDetector | None = None
@@ -75,7 +76,8 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
         cls = backend_class(request.backend or self.default_backend)
         deidentify = not request.skip_deidentify
         config = {"backend": f"{cls.name}/{backend_version(cls)}", "min_detection_score": min_score,
-                  "overlay": not request.skip_overlay, "deidentify": deidentify}
+                  "overlay": not request.skip_overlay, "deidentify": deidentify,
+                  **({"preset": self.preset} if deidentify else {})}
 
         def compute(key: str) -> Bundle:
             with self._lock:
@@ -102,7 +104,7 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
             proxy = video.fetch(DETECTION_PROXY, Path(tmp))
             started = time.perf_counter()
             with VideoOutputs(info["width"], info["height"], fps, writer.path(OVERLAY) if overlay else None,
-                              writer.path(DEIDENTIFIED_UPRIGHT) if deidentify else None, faces) as videos:
+                              writer.path(DEIDENTIFIED_UPRIGHT) if deidentify else None, faces, self.preset) as videos:
                 wanted = overlay or deidentify
                 result = backend.estimate(source, fps, videos.on_frame if wanted else None, guard.should_continue, proxy)
             speed = len(result.keypoints) / max(time.perf_counter() - started, 1e-9)
@@ -152,6 +154,6 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
 
 
 def create_server(config: ServiceConfig) -> tuple[grpc.Server, int]:
-    servicer = Pose2DServicer(open_store(config.store), config.num_threads, config.backend)
+    servicer = Pose2DServicer(open_store(config.store), config.num_threads, config.backend, config.x264_preset)
     return build_server(config, "Pose2DService",
                         lambda server: stages_pb2_grpc.add_Pose2DServiceServicer_to_server(servicer, server))

@@ -29,11 +29,11 @@ class VideoOutputs:
     `overlay_to`: the overlay (None: no overlay)."""
 
     def __init__(self, width: int, height: int, fps: float, overlay_to: Path | None, deidentify_to: Path | None,
-                 faces: FaceDetector | None) -> None:
+                 faces: FaceDetector | None, preset: str = "veryfast") -> None:
         if deidentify_to is not None and faces is None:
             raise ValueError("de-identifying needs the face detector")
         self.size, self.fps = (width, height), fps
-        self.overlay_to, self.deidentify_to, self.faces = overlay_to, deidentify_to, faces
+        self.overlay_to, self.deidentify_to, self.faces, self.preset = overlay_to, deidentify_to, faces, preset
         self.scale = overlay_scale(width)
         self.face_stride = max(1, int(round(fps / FACE_DETECTIONS_PER_S)))
         self.face_frames = 0
@@ -47,7 +47,8 @@ class VideoOutputs:
             size = (int(round(self.size[0] * self.scale)), int(round(self.size[1] * self.scale)))
             self._overlay = self._stack.enter_context(H264Writer(self.overlay_to, *size, self.fps, crf=23))
         if self.deidentify_to is not None:
-            self._upright = self._stack.enter_context(H264Writer(self.deidentify_to, *self.size, self.fps))
+            self._upright = self._stack.enter_context(H264Writer(self.deidentify_to, *self.size, self.fps,
+                                                                 preset=self.preset))
             self._blurred = DeidentifiedFrames.for_rate(self.fps, self._write)
         return self
 
