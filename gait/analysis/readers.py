@@ -80,7 +80,10 @@ def read_c3d(path: Path, mapping: dict[str, str] | None = None) -> Trajectories:
             reader = c3d.Reader(handle)
             if reader.point_used == 0:  # frames of no bytes: the reader would count up to the last frame declared
                 raise InvalidInput("the C3D file holds no 3D points")
-            labels = [str(label).strip() for label in reader.point_labels]
+            names = reader.get("POINT:LABELS")
+            if names is None or len(names.dimensions) > 2:  # the c3d package would count through the dimensions' product
+                raise InvalidInput("the C3D file has no readable list of point labels (POINT:LABELS)")
+            labels = [str(label).strip() for label in names.string_array]
             frames = [points.copy() for _, points, _ in reader.read_frames()]
             rate = float(reader.point_rate)
             units_param = reader.get("POINT:UNITS")
