@@ -15,7 +15,7 @@ from gait.contracts import ROTATE
 from gait.errors import StorageFull
 from gait.rpc import build_server, stage_method, stop_gracefully
 from gait.v1 import stages_pb2, stages_pb2_grpc
-from tests.faults.conftest import check_bundles, variant
+from tests.faults.conftest import check_bundles
 
 
 @pytest.fixture
@@ -55,7 +55,9 @@ def test_a_full_store_disk_is_a_clear_error_and_leaves_no_half_bundle(small_disk
     assert check_bundles(store) == []
     assert [p for p in root.glob(f"{ROTATE}/**/*") if p.is_file()] == []
 
-    too_big = variant(clip, tmp_path / "big.mp4", "too big")  # crf 18 ultrafast: three times the clip
+    too_big = tmp_path / "big.mp4"  # the clip and a `free` box twice its size: more than the disk has left
+    padding = 2 * clip.stat().st_size
+    too_big.write_bytes(clip.read_bytes() + (8 + padding).to_bytes(4, "big") + b"free" + bytes(padding))
     with pytest.raises(StorageFull, match="^no space left on the disk of the store"):
         ingest_video(store, too_big)
     assert check_bundles(store) == []
