@@ -1,8 +1,9 @@
 """The S3 server (moto, behind tests.faults.outage.Outage: every connection reset) goes away for a
 while during a batch on the S3 store (GAIT_STORE=s3: the four services as processes, `gait batch
---services external`), and comes back on the same port: the steps that met the outage retry (a
-store that is unreachable is transient) and the batch completes, every video done and every
-committed bundle whole (the batch's log shows the step that met the outage and its retry)."""
+--services external`), and comes back on the same port. The outage starts as rotate's bundle is
+committed, so it meets the next steps (pose2d's service, or the flow itself, reading the store):
+the step that met it retries (a store that is unreachable is transient) and the batch completes,
+the video done and every committed bundle whole (the batch's log shows the step that met it)."""
 from __future__ import annotations
 
 import uuid
@@ -38,15 +39,14 @@ def test_a_batch_on_s3_rides_out_the_store_going_away(s3, prefect_api, clip, tmp
                  "GAIT_S3_SECRET_KEY": "test"}
     store = open_store(StoreConfig(backend="s3", s3_endpoint=direct, s3_bucket=bucket, s3_access_key="test",
                                    s3_secret_key="test"))
-    for name in ("a", "b"):
-        store.put_file(f"archive-s3/{name}.mp4", variant(clip, tmp_path / f"{name}.mp4", f"s3 {name}"))
+    store.put_file("archive-s3/a.mp4", variant(clip, tmp_path / "a.mp4", "s3 a"))
     services = ServiceStack(base_env(tmp_path / "home", GAIT_S3_ENDPOINT=f"127.0.0.1:{outage.port}", **variables))
     services.start()
     try:
         services.env["PREFECT_API_URL"] = prefect_api.wait_ready()
         batch = gait_command("batch", "archive-s3/", "--concurrency", "1", "--services", "external",
                              env=services.client_env())
-        while not store.list("batches/done/"):  # a is done: the outage meets b's steps
+        while not any(key.endswith("/manifest.json") for key in store.list("rotate/")):  # pose2d is next
             assert batch.poll() is None, batch.communicate()
         outage.down()
         assert outage.wait_refused(RESETS_THAT_FAIL_A_STEP, timeout_s=120), "nothing asked the store during the outage"
@@ -55,9 +55,7 @@ def test_a_batch_on_s3_rides_out_the_store_going_away(s3, prefect_api, clip, tmp
     finally:
         services.stop()
     assert batch.returncode == 0, out + err
-    rows = out.splitlines()
-    assert rows[0].startswith("done                  archive-s3/a.mp4  ") and rows[1].startswith(
-        "done                  archive-s3/b.mp4  "), out
+    assert out.splitlines()[0].startswith("done                  archive-s3/a.mp4  "), out
     log = (tmp_path / "home" / "logs" / "gait-batch.log").read_text()
-    assert f"TransientError('object store 127.0.0.1:{outage.port} unreachable" in log, "no step met the outage"
+    assert f"object store 127.0.0.1:{outage.port} unreachable" in log, "no step met the outage"
     assert check_bundles(store) == []
