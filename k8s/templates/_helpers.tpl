@@ -229,6 +229,8 @@ the component's own credentials. Call with (list $ component): a stage, or "flow
   value: {{ .Values.config.maxWorkers | quote }}
 - name: GAIT_MAX_CONCURRENT
   value: {{ .Values.config.maxConcurrent | quote }}
+- name: GAIT_MAX_LONG_SIDE
+  value: {{ .Values.config.maxLongSide | quote }}
 - name: GAIT_BUSY_WAIT_S
   value: {{ .Values.config.busyWaitS | quote }}
 - name: GAIT_GRACE_S

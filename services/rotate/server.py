@@ -23,16 +23,17 @@ ENCODER = {"name": "ffmpeg", "version": f"imageio-ffmpeg {metadata.version('imag
 
 
 class RotateServicer(stages_pb2_grpc.RotateServiceServicer):
-    def __init__(self, store: ObjectStore, preset: str) -> None:
+    def __init__(self, store: ObjectStore, preset: str, max_long_side: int = 0) -> None:
         self.store = store
         self.preset = preset
+        self.max_long_side = max_long_side  # GAIT_MAX_LONG_SIDE: larger frames are scaled down to it
 
     @stage_method(ROTATE)
     def Rotate(self, request: stages_pb2.RotateRequest, context: grpc.ServicerContext) -> stages_pb2.RotateResponse:
         started = time.perf_counter()
         source = Bundle.open(self.store, request.video_key, expected_stage=VIDEO)
         override = request.rotation_deg if request.HasField("rotation_deg") else None
-        config = {"rotation_deg": override, "preset": self.preset}
+        config = {"rotation_deg": override, "preset": self.preset, "max_long_side": self.max_long_side}
         bundle, cached = cached_stage(self.store, ROTATE, STAGE_VERSIONS[ROTATE], {VIDEO: source.digest}, config,
                                       lambda key: self._compute(source, key, override, config, CallGuard(context)))
         meta = bundle.meta
@@ -48,7 +49,7 @@ class RotateServicer(stages_pb2_grpc.RotateServiceServicer):
             with BundleWriter(self.store, key, ROTATE, {"name": BACKEND, "version": STAGE_VERSIONS[ROTATE],
                                                         "models": [ENCODER]}, {VIDEO: source}, config) as writer:
                 upright = make_upright(video, writer.path(UPRIGHT_VIDEO), writer.path(DETECTION_PROXY), override, self.preset,
-                                       guard.should_continue)
+                                       guard.should_continue, self.max_long_side)
                 meta = upright.as_meta()
                 writer.add(UPRIGHT_VIDEO, "video/mp4", "the video with its frames upright, H.264, constant frame rate, no audio or metadata",
                            {"fps": upright.fps, "frames": upright.frames, "width": upright.width, "height": upright.height})
@@ -60,6 +61,6 @@ class RotateServicer(stages_pb2_grpc.RotateServiceServicer):
 
 
 def create_server(config: ServiceConfig) -> tuple[grpc.Server, int]:
-    servicer = RotateServicer(open_store(config.store), config.x264_preset)
+    servicer = RotateServicer(open_store(config.store), config.x264_preset, config.max_long_side)
     return build_server(config, "RotateService",
                         lambda server: stages_pb2_grpc.add_RotateServiceServicer_to_server(servicer, server))
