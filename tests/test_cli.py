@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from gait.artifacts import sha256_file
+from gait.assets import MODELS
 from gait.provenance import requester
 
 GAIT = [sys.executable, "-m", "gaitcli.main"]
@@ -83,8 +84,11 @@ def test_run_writes_every_output(home, short_clip, tmp_path):
     for name in expected:
         assert (out / name).is_file(), name
     assert np.load(out / "results" / "X3D.npy").shape == (90, 17, 3)
-    made = json.loads((out / "manifests" / "pose2d.json").read_text())["provenance"]  # the audit trail
+    pose2d = json.loads((out / "manifests" / "pose2d.json").read_text())  # the audit trail
+    made = pose2d["provenance"]
     assert made["requested_by"] == requester() and made["made_by"]["account"] and made["code"]["gait"]
+    pinned = {asset.target: asset.sha256 for asset in MODELS}
+    assert {m["name"]: m["sha256"] for m in pose2d["backend"]["models"]} == pinned  # BlazePose and BlazeFace
     trail = json.loads((out / "analysis" / "analysis.json").read_text())["audit_trail"]
     assert [r["stage"] for r in trail] == ["video", "rotate", "pose2d", "lift3d", "analysis"]
     assert sha256_file(clip) in (out / "analysis" / "report.html").read_text()

@@ -31,6 +31,7 @@ class Pose2DResult:
 class Pose2DBackend(Protocol):
     name: str
     version: str
+    models: tuple[dict[str, str], ...]  # the model files it loaded, name and sha256 (the audit trail)
 
     def estimate(self, video: Path, fps: float, on_frame: FrameCallback | None,
                  should_continue: Callable[[], bool], proxy: Path | None = None) -> Pose2DResult:

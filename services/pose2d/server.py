@@ -10,9 +10,8 @@ import grpc
 import numpy as np
 
 from gait.artifacts import Bundle, BundleWriter, cached_stage
-from gait.config import ServiceConfig
 from gait.assets import FACE_DETECTOR
-from gait.config import models_dir
+from gait.config import ServiceConfig, models_dir
 from gait.contracts import (
     BLAZEPOSE_WORLD,
     DEIDENTIFIED_UPRIGHT,
@@ -28,6 +27,7 @@ from gait.contracts import (
 )
 from gait.errors import InvalidInput, ModelMissing
 from gait.joints import BLAZEPOSE_33, COCO_17, HALPE_26
+from gait.provenance import model_identity
 from gait.rpc import CallGuard, build_server, outcome, stage_method
 from gait.store import ObjectStore, open_store
 from gait.tables import keypoint_table, write_workbook
@@ -49,6 +49,7 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
         self.default_backend = default_backend  # empty: AlphaPose when its checkpoint is present, else BlazePose
         self._backends: dict[tuple[str, float], Pose2DBackend] = {}
         self._faces: FaceDetector | None = None
+        self._face_model: dict[str, str] = {}
         # Model interpreters are not thread-safe and use all the pod's cores: one estimate at a time.
         self._lock = threading.Lock()
 
@@ -64,6 +65,7 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
                 raise ModelMissing(f"model file {path} (the face detector of de-identification) is missing: run "
                                    "`gait fetch-assets` (see README)")
             self._faces = FaceDetector(path, self.num_threads)
+            self._face_model = model_identity(FACE_DETECTOR.target, path)
         return self._faces
 
     @stage_method(POSE2D)
@@ -97,9 +99,10 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
         info = video.meta
         fps = float(info["fps"])
         faces = self._face_detector() if deidentify else None
+        made_by = {"name": backend.name, "version": backend.version,
+                   "models": [*backend.models, *([self._face_model] if faces is not None else [])]}
         with tempfile.TemporaryDirectory(prefix="gait-pose2d-in-") as tmp, \
-                BundleWriter(self.store, key, POSE2D, {"name": backend.name, "version": backend.version},
-                             {VIDEO: video}, config) as writer:
+                BundleWriter(self.store, key, POSE2D, made_by, {VIDEO: video}, config) as writer:
             source = video.fetch(UPRIGHT_VIDEO, Path(tmp))
             proxy = video.fetch(DETECTION_PROXY, Path(tmp))
             started = time.perf_counter()

@@ -174,6 +174,9 @@ class AlphaPoseBackend:
             self.detector = YOLODetector(yolo, input_size=detector_size, device=self.estimator.device,
                                          half=self.estimator.half)
             self.version = f"{self.version}+{DETECTOR.name}-{self.detector_sha256[:12]}"
+        detector_model = () if detector_path is None else ({"name": DETECTOR.path, "sha256": self.detector_sha256},)
+        self.models = ({"name": self.checkpoint.path, "sha256": self.sha256}, *detector_model,
+                       *BlazePoseBackend.model_identities())  # BlazePose finds the subject's box
 
     @classmethod
     def cache_version(cls, root: Path | None = None) -> str:

@@ -7,6 +7,7 @@ from typing import Callable
 import numpy as np
 
 from gait.config import models_dir
+from gait.provenance import model_identity
 from gait.deidentify import head_from_torso, no_boxes
 from gait.errors import Cancelled, InvalidInput, ModelMissing
 from gait.joints import blazepose_confidence_to_halpe26, blazepose_to_halpe26
@@ -32,6 +33,12 @@ class BlazePoseBackend:
             if not path.is_file():
                 raise ModelMissing(f"model file {path} is missing: run `gait fetch-assets` (see README)")
         self.estimator = BlazePoseEstimator(models, num_threads=num_threads, min_detection_score=min_detection_score)
+        self.models = self.model_identities()
+
+    @classmethod
+    def model_identities(cls) -> tuple[dict[str, str], ...]:
+        """The two model files as the audit trail names them (name, sha256 of the bytes loaded)."""
+        return tuple(model_identity(name, models_dir() / name) for name in (cls.detector_file, cls.landmarker_file))
 
     def estimate(self, video: Path, fps: float, on_frame: FrameCallback | None,
                  should_continue: Callable[[], bool], proxy: Path | None = None) -> Pose2DResult:
