@@ -78,6 +78,7 @@ def fuzz_reader(reader: str, work: Path, seconds: float, runs: int | None = None
     corpus, artifacts, scratch = work / "corpus", work / "crashes", work / "scratch"
     for folder in (corpus, artifacts, scratch):
         folder.mkdir(parents=True, exist_ok=True)
+    earlier = set(artifacts.iterdir())  # crashes of a run before: reported then
     started = time.monotonic()
     # startup (the imports) and libFuzzer's own limit of a case: the process is killed past these
     limit_s = seconds + 4 * CASE_TIMEOUT_S + 60
@@ -91,7 +92,7 @@ def fuzz_reader(reader: str, work: Path, seconds: float, runs: int | None = None
         log_file.seek(0)
         log = log_file.read()
     executions = next((found[-1] for pattern in EXECUTIONS if (found := pattern.findall(log))), "0")
-    crashes = tuple(sorted(p for p in artifacts.iterdir() if p.name.startswith(("crash-", "timeout-", "oom-"))))
+    crashes = tuple(sorted(p for p in set(artifacts.iterdir()) - earlier if p.name.startswith(("crash-", "timeout-", "oom-"))))
     died = ""
     if status is None:
         died = f"hung: killed after {limit_s:.0f} s"
