@@ -45,6 +45,9 @@ from gait.store import open_store
 BATCHES = "batches/"
 SCHEMA = "gait.batch/1"
 DONE, FAILED, SKIPPED = "done", "failed", "skipped-already-done"
+# Done, but the numbers cannot be stood behind: no or too few steps, or outside physiological limits.
+CANNOT_MEASURE, IMPLAUSIBLE = "done-cannot-measure", "done-implausible"
+STATUSES = (DONE, CANNOT_MEASURE, IMPLAUSIBLE, SKIPPED, FAILED)
 # Where the pipeline keeps its own objects: never taken for an archive's videos.
 OWN_PREFIXES = tuple(f"{name}/" for name in (VIDEO, RECORDING, *STAGES, BATCHES.rstrip("/"), "smoke"))
 STEPS = (INGEST, *STAGES)
@@ -53,8 +56,11 @@ PARAMETERS = ("cadence_steps_per_min", "speed_m_s", "step_length_m", "stride_len
               "stride_time_s", "double_support_pct")
 COLUMNS = {
     "source": "the video's key in the store, as given or listed",
-    "status": f"{DONE}, {FAILED} or {SKIPPED} (finished by an earlier run with the same settings)",
+    "status": f"{DONE}; {CANNOT_MEASURE} (no walking bout, no or too few steps: see warnings); {IMPLAUSIBLE} "
+              f"(a result outside wide physiological limits: see warnings); {FAILED}; or {SKIPPED} (finished by an "
+              "earlier run with the same settings: its warnings say how it went)",
     "reason": "why the video failed: the stage and its message",
+    "warnings": "what the analysis could not measure or stand behind, as `gait run` prints them ('; ' between)",
     "video_key": "the ingested video's bundle key (content hash)",
     "analysis_key": "the analysis bundle: report, tables, plots (`gait` outputs)",
     "video_s": "duration of the clip, s",
@@ -129,9 +135,18 @@ def record_finished_video(record_key: str, source: str, keys: dict[str, str],
         "total_s": sum(seconds.values()), **{f"{step}_s": seconds[step] for step in STEPS},
         "steps": parameters.get("cadence_steps_per_min", {}).get("n", 0),
         **{name: parameters[name]["mean"] for name in PARAMETERS if name in parameters},
+        "status": measured_status(analysis), "warnings": "; ".join(analysis.get("warnings", [])),
     }
     store.put_bytes(record_key, json.dumps(row, indent=1).encode())
     return row
+
+
+def measured_status(analysis: dict[str, Any]) -> str:
+    """A finished video's status from its analysis: done, or why its numbers cannot be stood behind."""
+    steps = analysis.get("spatiotemporal_parameters", {}).get("cadence_steps_per_min", {})
+    if not steps.get("n") or steps.get("few", True):
+        return CANNOT_MEASURE
+    return IMPLAUSIBLE if analysis.get("implausible") else DONE
 
 
 @task(name="process_video", cache_policy=NONE, persist_result=False)
@@ -147,7 +162,7 @@ def process_video(source: str, rotation_deg: int | None, cutoff_hz: float | None
         if row is not None:
             return {**row, "status": SKIPPED}
     run = run_pipeline(source, rotation_deg, cutoff_hz, filter_order, deidentify)
-    return {**record_finished_video(record_key, source, run.keys, run.seconds), "status": DONE}
+    return record_finished_video(record_key, source, run.keys, run.seconds)
 
 
 def failure_reason(exc: BaseException) -> str:
@@ -249,13 +264,15 @@ def batch_flow(
                                                  "skip_done": skip_done, "deidentify": deidentify})
                    for source in sources]
         rows = [_row(source, future) for source, future in zip(sources, futures)]
-    counts = {status: sum(row["status"] == status for row in rows) for status in (DONE, SKIPPED, FAILED)}
+    counts = {status: sum(row["status"] == status for row in rows) for status in STATUSES}
     about = {"batch": key, "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "settings": settings,
              "videos": len(rows), **counts, "seconds": round(time.perf_counter() - started, 1)}
     summary = write_batch_summary(key, rows, about, out_dir)
     result = {"batch": key, "videos": len(rows), "counts": counts, "summary": summary}
-    message = (f"{counts[DONE]} done, {counts[SKIPPED]} skipped (already done), {counts[FAILED]} failed "
-               f"of {len(rows)} videos; summary: {summary['summary.xlsx']}")
+    unsure = f" ({counts[CANNOT_MEASURE]} cannot be measured, {counts[IMPLAUSIBLE]} implausible)" \
+        if counts[CANNOT_MEASURE] or counts[IMPLAUSIBLE] else ""
+    message = (f"{counts[DONE] + counts[CANNOT_MEASURE] + counts[IMPLAUSIBLE]} done{unsure}, {counts[SKIPPED]} skipped "
+               f"(already done), {counts[FAILED]} failed of {len(rows)} videos; summary: {summary['summary.xlsx']}")
     logger.info(message)
     if counts[FAILED]:
         return Failed(message=message, data=result)

@@ -29,7 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def video_line(row: dict) -> str:
-    """`done     archive/a.mp4  9.8 s, cadence 99 steps/min, speed 1.1 m/s`, or the reason it failed."""
+    """`done     archive/a.mp4  9.8 s, cadence 99 steps/min, speed 1.1 m/s`, or the reason it failed
+    (and the warnings, for a video whose numbers cannot be stood behind)."""
+    from flows.batch_flow import CANNOT_MEASURE, IMPLAUSIBLE
+
     status, source = row["status"], row["source"]
     if status == "failed":
         detail = row["reason"]
@@ -39,6 +42,8 @@ def video_line(row: dict) -> str:
             if row.get(name) == row.get(name):  # present and not NaN
                 figures.append(f"{label} {row[name]:.3g}{unit}")
         detail = ", ".join(figures)
+        if status in (CANNOT_MEASURE, IMPLAUSIBLE) and isinstance(row.get("warnings"), str):
+            detail += f"; {row['warnings']}"  # why its numbers cannot be stood behind
     return f"{status:<20}  {source}  {detail}"
 
 

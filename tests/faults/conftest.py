@@ -135,6 +135,12 @@ def lines_until(stream, marker: str) -> Iterator[str]:
     raise AssertionError(f"the output ended before a line starting {marker!r}")
 
 
+def video_finished(line: str, source: str) -> bool:
+    """A `gait batch` line of a video the pipeline finished (a short clip's numbers may be too few
+    to stand behind: done-cannot-measure, still finished)."""
+    return line.split()[:2] in (["done", source], ["done-cannot-measure", source])
+
+
 def stage_attempts(store_dir: Path) -> dict[str, set[str]]:
     """For each bundle key with a manifest, its attempt folders: a stage redone would add one."""
     found = {}

@@ -71,7 +71,9 @@ def test_a_batch_resumes_after_a_crash_and_fails_only_the_corrupt_video(archive,
     # A run that got through one video before it stopped.
     assert cli.main(["batch", "--keys", first, "--concurrency", "2"]) == 0
     lines = lines_of(capsys.readouterr().out)
-    assert lines[first].startswith("done ") and set(lines) == {first, "summary"}
+    # 1.3 s of walking: done, but too few steps to stand behind, and the line says why
+    assert lines[first].startswith("done-cannot-measure ") and set(lines) == {first, "summary"}
+    assert "too few for reliable means" in lines[first]
 
     # The whole prefix: the first video is skipped, the second done, the corrupt one reported.
     out = tmp_path / "out"
@@ -79,14 +81,16 @@ def test_a_batch_resumes_after_a_crash_and_fails_only_the_corrupt_video(archive,
     lines = lines_of(capsys.readouterr().out)
     assert set(lines) == {first, second, BROKEN, "summary"}, "notes.txt is not a video"
     assert lines[first].startswith("skipped-already-done ")
-    assert lines[second].startswith("done ")
+    assert lines[second].startswith("done-cannot-measure ")
     assert lines[BROKEN].startswith("failed ")
     assert "rotate failed (INVALID_ARGUMENT): the file is not a readable video" in lines[BROKEN]
     assert lines["summary"] == f"summary: {out / 'summary.xlsx'}"
 
     table = pd.read_csv(out / "summary.csv").set_index("source")
     assert list(table.index) == sorted([first, second, BROKEN]) and list(table.columns) == list(fb.COLUMNS)[1:]
-    assert table.loc[[first, second, BROKEN], "status"].tolist() == ["skipped-already-done", "done", "failed"]
+    assert table.loc[[first, second, BROKEN], "status"].tolist() == ["skipped-already-done", "done-cannot-measure",
+                                                                      "failed"]
+    assert table.loc[[first, second], "warnings"].str.contains("too few for reliable means").all()
     done = table.loc[[first, second]]
     assert done.video_key.str.startswith("video/").all() and done.analysis_key.str.startswith("analysis/").all()
     assert done.video_s.round(2).tolist() == [1.33, 1.33] and (done.detection_rate > 0.8).all()
@@ -111,7 +115,8 @@ def test_a_batch_resumes_after_a_crash_and_fails_only_the_corrupt_video(archive,
     state = fb.batch_flow(prefix="archive/2024/", concurrency=3, return_state=True)
     assert state.is_failed() and "0 done, 2 skipped (already done), 1 failed of 3 videos" in state.message
     result = state.result(raise_on_failure=False)
-    assert result["batch"] == key and result["counts"] == {"done": 0, "skipped-already-done": 2, "failed": 1}
+    assert result["batch"] == key and result["counts"] == {"done": 0, "done-cannot-measure": 0, "done-implausible": 0,
+                                                           "skipped-already-done": 2, "failed": 1}
     rerun = pd.read_csv(io.BytesIO(archive.get_bytes(f"{key}/summary.csv"))).set_index("source")
     assert rerun.loc[BROKEN, "reason"].startswith("rotate failed (UNAVAILABLE): the rotate service at 127.0.0.1:9 "
                                                   "cannot be reached: no connection within 2 s")
@@ -122,3 +127,14 @@ def test_a_batch_needs_a_prefix_or_keys_and_one_thread_at_least(prefect_api):
     state = fb.batch_flow(return_state=True)
     assert state.is_failed() and "give either `prefix`" in state.message
     assert fb.batch_flow(keys=["archive/x.mp4"], concurrency=0, return_state=True).is_failed()
+
+
+@pytest.mark.parametrize(("analysis", "status"), [
+    ({"spatiotemporal_parameters": {"cadence_steps_per_min": {"n": 7, "few": False}}, "implausible": []}, fb.DONE),
+    ({"spatiotemporal_parameters": {"cadence_steps_per_min": {"n": 2, "few": True}}}, fb.CANNOT_MEASURE),
+    ({"spatiotemporal_parameters": {}, "warnings": ["no gait events found"]}, fb.CANNOT_MEASURE),
+    ({"spatiotemporal_parameters": {"cadence_steps_per_min": {"n": 9, "few": False}}, "implausible": ["cadence"]},
+     fb.IMPLAUSIBLE),
+])
+def test_a_finished_videos_status_says_whether_its_numbers_hold(analysis, status):
+    assert fb.measured_status(analysis) == status
