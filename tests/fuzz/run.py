@@ -69,7 +69,7 @@ def command(reader: str, corpus: Path, artifacts: Path, seconds: float, runs: in
                f"-artifact_prefix={artifacts}/", "-print_final_stats=1"]
     if runs is not None:
         options.append(f"-runs={runs}")
-    return [sys.executable, "-m", f"tests.fuzz.fuzz_{reader}", *map(str, folders), *options]
+    return [sys.executable, "-m", "tests.fuzz.target", reader, *map(str, folders), *options]
 
 
 def fuzz_reader(reader: str, work: Path, seconds: float, runs: int | None = None, seed: int = 1) -> Outcome:

@@ -3,7 +3,6 @@ review found, where the fuzzers had not reached it) ends in one readable line, a
 fuzzer runs briefly with a fixed seed (tests/fuzz/run.py; docs/fuzzing.md)."""
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from gait.errors import GaitError
 from tests.fuzz.harness import check_error
 from tests.fuzz.run import CRASHES, READERS, SEEDS, fuzz_reader
+from tests.fuzz.target import TARGETS, Target
 
 # each committed crash input: the reader's answer now (a message; None: a valid result). Found
 # by the fuzzer unless marked "review".
@@ -37,8 +37,8 @@ SUITE_RUNS = {"trc": 300, "c3d": 400, "csv": 200, "alphapose": 1000, "video": 30
 SUITE_SECONDS = 6
 
 
-def _target(reader: str):
-    return importlib.import_module(f"tests.fuzz.fuzz_{reader}")
+def _target(reader: str) -> Target:
+    return TARGETS[reader]
 
 
 @pytest.mark.parametrize("reader", READERS)
@@ -47,6 +47,10 @@ def test_the_seeds_are_valid_files(reader):
     assert seeds
     for seed in seeds:
         _target(reader).read(seed)
+
+
+def test_the_runner_fuzzes_every_target():
+    assert READERS == tuple(TARGETS)
 
 
 def test_every_committed_crash_has_its_answer():
