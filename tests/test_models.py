@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from gait.assets import MODELS
 from gait.config import models_dir
 
 
@@ -51,9 +52,9 @@ def test_placed_files_are_checked(tmp_path):
     torch = pytest.importorskip("torch")
     from services.lift3d.motionbert.configs import CHECKPOINTS, CONFIGS
 
-    for name in ("pose_detection.tflite", "pose_landmark_full.tflite"):
-        (tmp_path / "blazepose").mkdir(exist_ok=True)
-        shutil.copyfile(models_dir() / "blazepose" / name, tmp_path / "blazepose" / name)
+    for asset in MODELS:  # BlazePose's two and BlazeFace (de-identification): the embedded default's files
+        (tmp_path / asset.target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(models_dir() / asset.target, tmp_path / asset.target)
     lite = CHECKPOINTS[0]
     target = tmp_path / lite.path
     target.parent.mkdir(parents=True)
