@@ -27,6 +27,7 @@ from gait.store import open_store
 from gait.store.policies import COMPONENTS, FLOWS, policy, write_policies
 from gait.v1 import stages_pb2
 from gaitcli.launcher import create_stage_server
+from tests.store.conftest import free_port
 
 BUCKET = "gait"
 PREFIXES = (VIDEO, RECORDING, ROTATE, POSE2D, LIFT3D, ANALYSIS, "batches", "smoke", "archive")
@@ -38,19 +39,13 @@ READS = {ROTATE: {VIDEO, ROTATE}, POSE2D: {ROTATE, POSE2D}, LIFT3D: {POSE2D, LIF
 MANIFESTS_ONLY = {ANALYSIS: {ROTATE, VIDEO}}  # the audit trail's lineage, never the patient's video
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def moto_with_iam():
     """(endpoint, admin boto3 session): the first three requests (make the admin user, its policy,
     its key) are let through unauthenticated; every request after them is checked against IAM."""
     import boto3
 
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                                env={**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "3"},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
