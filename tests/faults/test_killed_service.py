@@ -9,6 +9,8 @@ its call, or just before it, which the run cannot tell apart from a pod killed a
 """
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from gait.contracts import INGEST, STAGES, STEPS
@@ -63,34 +65,38 @@ def test_a_run_survives_its_stage_killed_and_completes_once_it_is_back(stage, st
     assert check_bundles(LocalStore(store_dir)) == []
 
 
-def test_a_batch_survives_a_killed_stage_and_a_rerun_does_only_the_rest(stack, clip, tmp_path):
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_batch_survives_a_killed_stage_and_a_rerun_does_only_the_rest(stack, clip, tmp_path, stage):
     services, store_dir = stack
     store = LocalStore(store_dir)
+    prefix = f"archive-kill-{stage}"
     for name in ("a", "b"):
-        store.put_file(f"archive-kill/{name}.mp4", variant(clip, tmp_path / f"{name}.mp4", f"batch {name}"))
+        store.put_file(f"{prefix}/{name}.mp4", variant(clip, tmp_path / f"{name}.mp4", f"batch {name} {stage}"))
     env = services.client_env()
-    args = ("batch", "archive-kill/", "--concurrency", "1", "--services", "external")
-    batch = gait_command(*args, env=env)
+    args = ("batch", f"{prefix}/", "--concurrency", "1", "--services", "external")
     done = store_dir / "batches" / "done"
-    while not (done.is_dir() and any(done.glob("*.json"))):  # a's record: b is next, pose2d goes now
+    records_before = len(list(done.glob("*.json")))
+    batch = gait_command(*args, env=env)
+    while len(list(done.glob("*.json"))) == records_before:  # a's record: b is next, the stage goes now
         assert batch.poll() is None, batch.communicate()
-    services.kill("pose2d")
+        time.sleep(0.02)
+    services.kill(stage)
     out, err = batch.communicate(timeout=120)
     assert batch.returncode == 1, out + err
     rows = out.splitlines()
-    assert video_finished(rows[0], "archive-kill/a.mp4"), out
-    address = services.addresses["pose2d"]
-    assert rows[1] == "failed                archive-kill/b.mp4  " + _unreachable("pose2d", address).removeprefix(
+    assert video_finished(rows[0], f"{prefix}/a.mp4"), out
+    address = services.addresses[stage]
+    assert rows[1] == f"failed                {prefix}/b.mp4  " + _unreachable(stage, address).removeprefix(
         "gait: error: "), out
     finished = stage_attempts(store_dir)
 
-    services.start("pose2d")
+    services.start(stage)
     again = gait_command(*args, env=env)
     out, err = again.communicate(timeout=180)
     assert again.returncode == 0, out + err
     rows = out.splitlines()
-    assert rows[0].startswith("skipped-already-done  archive-kill/a.mp4  "), out
-    assert video_finished(rows[1], "archive-kill/b.mp4"), out
+    assert rows[0].startswith(f"skipped-already-done  {prefix}/a.mp4  "), out
+    assert video_finished(rows[1], f"{prefix}/b.mp4"), out
     after = stage_attempts(store_dir)
     assert {key: after[key] for key in finished} == finished, "a finished stage was redone"
     assert check_bundles(LocalStore(store_dir)) == []
