@@ -9,7 +9,7 @@ GAIT := $(VENV)/bin/gait
 SCAN_VENV := .venv-scan
 CHECKOV := checkov==3.3.30
 
-.PHONY: setup scan-venv scan demo test stack bench clean-output images images-registry
+.PHONY: setup scan-venv scan demo test stack bench bench-peer clean-output images images-registry
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,3 +55,7 @@ clean-output:
 
 bench: setup
 	$(PY) benchmarks/run.py
+
+# a cold `gait run` against myogait 0.9.2 + mediapipe 0.10.21 (.venv-peer, made on first use)
+bench-peer: setup
+	$(PY) benchmarks/peer.py
