@@ -14,7 +14,7 @@ from gait.contracts import DETECTION_PROXY, ROTATE, STAGE_VERSIONS, UPRIGHT_VIDE
 from gait.rpc import CallGuard, build_server, outcome, stage_method
 from gait.store import ObjectStore, open_store
 from gait.v1 import stages_pb2, stages_pb2_grpc
-from services.rotate.upright import PROXY_LONG_SIDE, make_upright
+from services.rotate.upright import PROXY_LONG_SIDE, UPRIGHT_CRF, UPRIGHT_PRESET, make_upright
 
 BACKEND = "ffmpeg-libx264"
 # The encoder in the audit trail: the imageio-ffmpeg wheel pins the ffmpeg binary it ships (hashing
@@ -23,9 +23,8 @@ ENCODER = {"name": "ffmpeg", "version": f"imageio-ffmpeg {metadata.version('imag
 
 
 class RotateServicer(stages_pb2_grpc.RotateServiceServicer):
-    def __init__(self, store: ObjectStore, preset: str, max_long_side: int = 0) -> None:
+    def __init__(self, store: ObjectStore, max_long_side: int = 0) -> None:
         self.store = store
-        self.preset = preset
         self.max_long_side = max_long_side  # GAIT_MAX_LONG_SIDE: larger frames are scaled down to it
 
     @stage_method(ROTATE)
@@ -33,7 +32,8 @@ class RotateServicer(stages_pb2_grpc.RotateServiceServicer):
         started = time.perf_counter()
         source = Bundle.open(self.store, request.video_key, expected_stage=VIDEO)
         override = request.rotation_deg if request.HasField("rotation_deg") else None
-        config = {"rotation_deg": override, "preset": self.preset, "max_long_side": self.max_long_side}
+        config = {"rotation_deg": override, "preset": UPRIGHT_PRESET, "crf": UPRIGHT_CRF,
+                  "max_long_side": self.max_long_side}
         bundle, cached = cached_stage(self.store, ROTATE, STAGE_VERSIONS[ROTATE], {VIDEO: source.digest}, config,
                                       lambda key: self._compute(source, key, override, config, CallGuard(context)))
         meta = bundle.meta
@@ -48,7 +48,7 @@ class RotateServicer(stages_pb2_grpc.RotateServiceServicer):
             video = source.fetch(source.meta["source_file"], Path(tmp))
             with BundleWriter(self.store, key, ROTATE, {"name": BACKEND, "version": STAGE_VERSIONS[ROTATE],
                                                         "models": [ENCODER]}, {VIDEO: source}, config) as writer:
-                upright = make_upright(video, writer.path(UPRIGHT_VIDEO), writer.path(DETECTION_PROXY), override, self.preset,
+                upright = make_upright(video, writer.path(UPRIGHT_VIDEO), writer.path(DETECTION_PROXY), override,
                                        guard.should_continue, self.max_long_side)
                 meta = upright.as_meta()
                 writer.add(UPRIGHT_VIDEO, "video/mp4", "the video with its frames upright, H.264, constant frame rate, no audio or metadata",
@@ -61,6 +61,6 @@ class RotateServicer(stages_pb2_grpc.RotateServiceServicer):
 
 
 def create_server(config: ServiceConfig) -> tuple[grpc.Server, int]:
-    servicer = RotateServicer(open_store(config.store), config.x264_preset, config.max_long_side)
+    servicer = RotateServicer(open_store(config.store), config.max_long_side)
     return build_server(config, "RotateService",
                         lambda server: stages_pb2_grpc.add_RotateServiceServicer_to_server(servicer, server))

@@ -50,6 +50,11 @@ def choose_rotation(info: VideoInfo, override_deg: int | None) -> int:
 
 
 PROXY_LONG_SIDE = 640
+# The upright video is pose2d's input (and the exported video only with --no-deidentify): x264's
+# fastest preset. On the demo clip (1768x994) ultrafast at CRF 23 keeps the PSNR of veryfast at
+# CRF 20 (42.5 vs 42.7 dB against the source) for 40 % of the encode CPU and 60 % of the decode
+# CPU, in a file 2.3 times larger (8.2 vs 3.6 MB for 7.7 s).
+UPRIGHT_PRESET, UPRIGHT_CRF = "ultrafast", 23
 
 
 def make_upright(
@@ -57,7 +62,6 @@ def make_upright(
     target: Path,
     proxy: Path,
     override_deg: int | None = None,
-    preset: str = "veryfast",
     should_continue: Callable[[], bool] = lambda: True,
     max_long_side: int = 0,
 ) -> UprightVideo:
@@ -80,7 +84,7 @@ def make_upright(
         "-noautorotate", "-display_rotation:v:0", "0", "-i", str(source),
         "-filter_complex", f"[0:v:0]{upright},split=2[full][small];[small]{small}[proxy]",
         "-map", "[full]", "-an", "-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1", *frames_in_step,
-        "-preset", preset, "-crf", "20", "-movflags", "+faststart", str(target),
+        "-preset", UPRIGHT_PRESET, "-crf", str(UPRIGHT_CRF), "-movflags", "+faststart", str(target),
         "-map", "[proxy]", "-an", "-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1", *frames_in_step,
         "-preset", "ultrafast", "-crf", "23", str(proxy),
     ]
