@@ -13,7 +13,6 @@ from gait.contracts import CONFIDENCE_3D, FEET_3D, KEYPOINTS_3D, LIFT3D, POSE2D,
 from gait.joints import FOOT_POINTS, H36M_17
 from gait.rpc import build_server, outcome, stage_method
 from gait.store import ObjectStore, open_store
-from gait.tables import keypoint_table, write_workbook
 from gait.v1 import stages_pb2, stages_pb2_grpc
 from services.lift3d.protocol import Lift3DBackend
 from services.lift3d.registry import default_backend as present_default_backend
@@ -66,6 +65,8 @@ class Lift3DServicer(stages_pb2_grpc.Lift3DServiceServicer):
                            "per-joint confidence (frames, 17) in [0, 1]", {"joints": list(H36M_17)})
             names = list(H36M_17) + list(FOOT_POINTS)
             points = np.concatenate([lifted.h36m, lifted.feet], axis=1)
+            from gait.tables import keypoint_table, write_workbook  # openpyxl: only when computing
+
             write_workbook(writer.path("keypoints3d.xlsx"),
                            {"keypoints3d": keypoint_table(points, names, ("x", "y", "z"), fps)},
                            {"units": lifted.units, **{f"axis {k}": v for k, v in lifted.axes.items()},

@@ -5,6 +5,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
 import numpy as np
@@ -30,22 +31,22 @@ from gait.joints import BLAZEPOSE_33, COCO_17, HALPE_26
 from gait.provenance import model_identity
 from gait.rpc import CallGuard, build_server, outcome, stage_method
 from gait.store import ObjectStore, open_store
-from gait.tables import keypoint_table, write_workbook
 from gait.v1 import stages_pb2, stages_pb2_grpc
-from services.pose2d.faces import FaceDetector
 from services.pose2d.outputs import alphapose_results
 from services.pose2d.protocol import Pose2DBackend, Pose2DResult
 from services.pose2d.registry import backend_class, backend_version
-from services.pose2d.videos import VideoOutputs
+
+if TYPE_CHECKING:
+    from services.pose2d.faces import FaceDetector
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
-    def __init__(self, store: ObjectStore, num_threads: int, default_backend: str, preset: str = "veryfast") -> None:
+    def __init__(self, store: ObjectStore, num_threads: int, default_backend: str, preset: str = "superfast") -> None:
         self.store = store
         self.num_threads = num_threads
-        self.preset = preset  # x264 preset of the de-identified upright video (GAIT_X264_PRESET, as rotate's)
+        self.preset = preset  # x264 preset of the videos pose2d writes (GAIT_X264_PRESET)
         self.default_backend = default_backend  # empty: AlphaPose when its checkpoint is present, else BlazePose
         self._backends: dict[tuple[str, float], Pose2DBackend] = {}
         self._faces: FaceDetector | None = None
@@ -64,6 +65,8 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
             if not path.is_file():
                 raise ModelMissing(f"model file {path} (the face detector of de-identification) is missing: run "
                                    "`gait fetch-assets` (see README)")
+            from services.pose2d.faces import FaceDetector  # the model runtime: only when computing
+
             self._faces = FaceDetector(path, self.num_threads)
             self._face_model = model_identity(FACE_DETECTOR.target, path)
         return self._faces
@@ -79,7 +82,7 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
         deidentify = not request.skip_deidentify
         config = {"backend": f"{cls.name}/{backend_version(cls)}", "min_detection_score": min_score,
                   "overlay": not request.skip_overlay, "deidentify": deidentify,
-                  **({"preset": self.preset} if deidentify else {})}
+                  "preset": self.preset}
 
         def compute(key: str) -> Bundle:
             with self._lock:
@@ -98,6 +101,8 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
                  guard: CallGuard) -> Bundle:
         info = video.meta
         fps = float(info["fps"])
+        from services.pose2d.videos import VideoOutputs  # OpenCV and the encoders: only when computing
+
         faces = self._face_detector() if deidentify else None
         made_by = {"name": backend.name, "version": backend.version,
                    "models": [*backend.models, *([self._face_model] if faces is not None else [])]}
@@ -133,6 +138,8 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
                            {"units": "m", "fps": fps, "frames": frames, "joints": list(BLAZEPOSE_33),
                             "channels": ["x", "y", "z", "visibility"],
                             "axes": {"x": "right", "y": "down", "z": "away from the camera", "origin": "mid-hip"}})
+        from gait.tables import keypoint_table, write_workbook  # openpyxl: only when computing
+
         write_workbook(writer.path("keypoints2d.xlsx"),
                        {"keypoints2d": keypoint_table(result.keypoints, joints, ("x", "y", "score"), fps)},
                        {"units": "px (x right, y down) in the upright video", "fps": fps, "layout": layout,

@@ -9,7 +9,6 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from services.pose2d.blazepose.detector import Detection
 
@@ -126,7 +125,7 @@ def link_tracks(detections_per_frame: list[list[Detection]], fps: float) -> list
             allowed = (distance <= limit[:, None]) & similar
             iou = _box_iou_matrix(np.array([t.detections[-1].box for t in live], dtype=np.float64), boxes)
             cost = distance + BOX_WEIGHT * (1 - iou)
-            rows, cols = linear_sum_assignment(np.where(allowed, cost, 1e6))
+            rows, cols = _assign(np.where(allowed, cost, 1e6))
             for i, j in zip(rows, cols):
                 if allowed[i, j]:
                     live[i].add(frame, detections[j])
@@ -219,3 +218,11 @@ def rank_walkers(tracks: list[Track], fps: float) -> list[Candidate]:
         candidates.append(Candidate(track, displacement, moving, duration, float(score), height))
     lasting = [c for c in candidates if c.duration_s >= MIN_TRACK_S]
     return sorted(lasting or candidates, key=lambda c: -c.score)
+
+
+def _assign(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The least-cost assignment (Hungarian method); SciPy's optimize (0.8 s to import) is loaded on
+    the first use, not when the pose2d service starts."""
+    from scipy.optimize import linear_sum_assignment
+
+    return linear_sum_assignment(cost)
