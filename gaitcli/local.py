@@ -3,9 +3,12 @@
 (`flows.batch_flow`).
 
 The Prefect API the run reports to is, in order of preference: the one PREFECT_API_URL names when
-it answers (e.g. a `gait stack` that is up: the run then shows in its UI), else Prefect's temporary
-server, started first thing as a child process so that its start-up (~2.5 s) overlaps the import
-of Prefect, the services' start-up and the ingest of the video, and stopped at the end.
+it answers (e.g. a `gait stack` that is up: the run then shows in its UI), else gait's own Prefect
+server on loopback (`flows.local_server`), which a previous command left running or this one starts
+first thing, in the background, so that its start-up (~8 CPU s) overlaps the import of Prefect,
+the services' start-up and the ingest of the video; it stops after GAIT_PREFECT_IDLE_S without a
+request. GAIT_PREFECT_SERVER=temporary: Prefect's temporary server instead, a child process
+stopped at the end of the command.
 
 The video is ingested here, before the flow run, and the flow gets its content-hash key: the
 clinic's file name never reaches Prefect's database, logs or UI.
@@ -15,12 +18,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
 
 from flows.progress import DONE, Listener, StageEvent
+from flows.local_server import LocalServer, ensure_running, idle_seconds
 from flows.runtime import TemporaryPrefectAPI, api_is_healthy, configure_prefect, drain_prefect_workers
 from gait.contracts import INGEST
 
@@ -114,9 +119,8 @@ def local_runtime(
         api = None
         if not (api_url and api_is_healthy(api_url, timeout_s=1.0)):
             if api_url:
-                log.warning("PREFECT_API_URL does not answer; using a temporary Prefect server", extra={"api": api_url})
-            api = TemporaryPrefectAPI().start()
-            stack.callback(api.stop)
+                log.warning("PREFECT_API_URL does not answer; using gait's own Prefect server", extra={"api": api_url})
+            api = _own_prefect_api(stack)
 
         # While the API server starts: import Prefect, start the services, prepare (e.g. ingest).
         from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
@@ -135,19 +139,39 @@ def local_runtime(
         log.info("prefect api ready", extra={"seconds": round(time.perf_counter() - started, 2)})
 
         settings: dict = {PREFECT_API_URL: api_url}
-        if api is not None:
+        if isinstance(api, TemporaryPrefectAPI):
             # Heartbeats let a long-lived server notice a crashed run; the temporary server dies
             # with this process, so nobody would read them, and stopping the heartbeat thread
             # costs up to 1 s at the end of every run (it sleeps in 1 s steps).
             settings[PREFECT_FLOWS_HEARTBEAT_FREQUENCY] = None
         stack.enter_context(temporary_settings(updates=settings))
         if api is not None:
-            stack.callback(drain_prefect_workers)  # queued logs and events, before the server stops
+            stack.callback(drain_prefect_workers)  # queued logs and events, before the command ends
         if not prefect_console:
             stack.enter_context(_quiet_prefect_console())
         if listener is not None:
             stack.enter_context(progress.listening(listener))
         yield prepared
+
+
+def _own_prefect_api(stack: ExitStack) -> TemporaryPrefectAPI | LocalServer:
+    """The Prefect server of `flows.local_server`, kept running between commands (started now if
+    none is), or with GAIT_PREFECT_SERVER=temporary one that stops with this command."""
+    mode = os.environ.get("GAIT_PREFECT_SERVER", "").strip() or "background"
+    if mode == "temporary":
+        api = TemporaryPrefectAPI().start()
+        stack.callback(api.stop)
+        return api
+    if mode != "background":
+        from gait.errors import InvalidInput
+
+        raise InvalidInput(f"GAIT_PREFECT_SERVER must be background or temporary (got {mode!r})")
+    server = ensure_running()
+    if server.started_here:
+        print(f"Prefect server started in the background on 127.0.0.1:{server.port} for this and later commands; "
+              f"it stops after {idle_seconds():g} s without a request (GAIT_PREFECT_SERVER=temporary: "
+              f"one per command)", file=sys.stderr)
+    return server
 
 
 def run_local(

@@ -21,6 +21,9 @@ Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:
+    from flows.local_server import stop
+
+    stop()  # the Prefect server the session's `gait run`s left running in the background
     if _OWN_HOME:
         shutil.rmtree(os.environ["GAIT_HOME"], ignore_errors=True)
 

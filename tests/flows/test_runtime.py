@@ -68,3 +68,56 @@ def test_prefect_defaults_keep_what_the_user_set(monkeypatch, tmp_path):
     finally:
         monkeypatch.undo()
         configure_prefect()  # Prefect's settings follow the restored environment again
+
+
+def _gait_home_env(tmp_path, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "GAIT_HOME": str(tmp_path), "PREFECT_HOME": str(tmp_path / "prefect"),
+           "PYTHONPATH": str(REPO_ROOT), **extra}
+    env.pop("PREFECT_API_URL", None)
+    (tmp_path / "prefect").mkdir(exist_ok=True)
+    return env
+
+
+ENSURE = """
+from flows.local_server import ensure_running
+server = ensure_running()
+print(server.pid, server.port, server.started_here, server.wait_ready(), flush=True)
+"""
+
+
+def test_the_background_server_serves_later_commands_and_stops_when_idle(tmp_path):
+    """The first command starts it, the second finds the same one (its start-up not paid again),
+    and it stops by itself after GAIT_PREFECT_IDLE_S without a request, removing its state file."""
+    env = _gait_home_env(tmp_path, GAIT_PREFECT_IDLE_S="4")
+    first = subprocess.run([sys.executable, "-c", ENSURE], env=env, capture_output=True, text=True, timeout=120)
+    pid, port, started, url = first.stdout.split()
+    try:
+        assert started == "True" and url == f"http://127.0.0.1:{port}/api"
+        assert _alive(int(pid)), "the server did not outlive the command that started it"
+        second = subprocess.run([sys.executable, "-c", ENSURE], env=env, capture_output=True, text=True, timeout=60)
+        assert second.stdout.split()[:3] == [pid, port, "False"]
+        deadline = time.monotonic() + 30
+        while _alive(int(pid)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(int(pid)), "the idle server did not stop"
+        assert not (tmp_path / "prefect" / "gait-server.json").exists()
+    finally:
+        if _alive(int(pid)):
+            os.kill(int(pid), signal.SIGKILL)
+
+
+def test_stop_ends_the_background_server(tmp_path, monkeypatch):
+    env = _gait_home_env(tmp_path)
+    started = subprocess.run([sys.executable, "-c", ENSURE], env=env, capture_output=True, text=True, timeout=120)
+    pid = int(started.stdout.split()[0])
+    try:
+        monkeypatch.setenv("PREFECT_HOME", env["PREFECT_HOME"])
+        from flows.local_server import running, stop
+
+        assert running() is not None and running().pid == pid
+        assert stop() is True
+        assert not _alive(pid) and running() is None
+        assert stop() is False
+    finally:
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
