@@ -95,33 +95,49 @@ def iter_frames(path: Path, limit: int | None = None) -> Iterator[np.ndarray]:
         capture.release()
 
 
+def wait_for(process: subprocess.Popen) -> float:
+    """Wait for `process` to end (its returncode is then set, as by `wait()`); returns the CPU
+    seconds (user + system) it used, which the stages log for the benchmarks' per-phase profile."""
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_utime + usage.ru_stime
+
+
 class H264Writer:
-    """Pipe BGR frames into ffmpeg/libx264 (yuv420p, faststart): a widely readable MP4."""
+    """Pipe BGR frames into ffmpeg/libx264 (yuv420p, faststart): a widely readable MP4.
+
+    Frames are converted to yuv420p here (OpenCV's BT.601 limited-range conversion, the one
+    ffmpeg's would apply): half the bytes through the pipe and, on the demo's 1768x994 frames,
+    a quarter less CPU in total than ffmpeg's own conversion."""
 
     def __init__(self, path: Path, width: int, height: int, fps: float, crf: int = 20, preset: str = "veryfast") -> None:
         self.path = Path(path)
         self.size = (width, height)
+        self._pad = (height % 2, width % 2)  # yuv420p needs even sizes: padded by at most one pixel
+        coded = f"{width + self._pad[1]}x{height + self._pad[0]}"
         command = [
             ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
-            "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{width}x{height}", "-r", f"{fps:.6f}", "-i", "-",
-            "-an", "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
-            # yuv420p needs even sizes: pad by at most one pixel.
-            "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2",
+            "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", coded, "-r", f"{fps:.6f}", "-i", "-",
+            "-an", "-c:v", "libx264", "-preset", preset, "-crf", str(crf),
             "-movflags", "+faststart", "-map_metadata", "-1", str(self.path),
         ]
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.cpu_s = 0.0  # the encoder's CPU seconds, once closed
 
     def write(self, frame: np.ndarray) -> None:
         if frame.shape[1::-1] != self.size:
             raise ValueError(f"frame size {frame.shape[1::-1]} differs from the writer's {self.size}")
+        if any(self._pad):
+            frame = cv2.copyMakeBorder(frame, 0, self._pad[0], 0, self._pad[1], cv2.BORDER_CONSTANT, value=(0, 0, 0))
         assert self._process.stdin is not None
-        self._process.stdin.write(np.ascontiguousarray(frame).tobytes())
+        self._process.stdin.write(cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).data)
 
     def close(self) -> None:
         assert self._process.stdin is not None
         self._process.stdin.close()
         stderr = self._process.stderr.read().decode(errors="replace") if self._process.stderr else ""
-        if self._process.wait() != 0:
+        self.cpu_s = wait_for(self._process)
+        if self._process.returncode != 0:
             raise RuntimeError(f"ffmpeg failed writing video: {stderr.strip()[-300:]}")
 
     def abort(self) -> None:

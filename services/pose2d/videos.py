@@ -8,6 +8,8 @@ n-th frame; gait.deidentify pads them in time and blurs them.
 """
 from __future__ import annotations
 
+import logging
+import time
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -17,6 +19,8 @@ from gait.deidentify import PAD_S, DeidentifiedFrames, enlarged, head_box
 from gait.video import H264Writer
 from services.pose2d.faces import FaceDetector
 from services.pose2d.outputs import draw_skeleton, overlay_scale
+
+log = logging.getLogger(__name__)
 
 FACE_DETECTIONS_PER_S = 2.5  # BlazeFace runs this often (every 12th frame at 30 fps; PAD_S bridges the rest):
                              # on two busy cores it costs 0.15-0.5 s a frame, the landmarks ~0.1
@@ -39,6 +43,7 @@ class VideoOutputs:
         self.scale = overlay_scale(width)
         self.face_stride = max(1, int(round(fps / FACE_DETECTIONS_PER_S)))
         self.face_frames = 0
+        self.face_s = 0.0
         self._stack = ExitStack()
         self._overlay: H264Writer | None = None
         self._upright: H264Writer | None = None
@@ -59,8 +64,14 @@ class VideoOutputs:
         if exc_type is None and self._blurred is not None:
             with self._stack:  # the last frames, then the writers close (or abort, if that fails)
                 self._blurred.close()
-            return
-        self._stack.__exit__(exc_type, exc, traceback)
+        else:
+            self._stack.__exit__(exc_type, exc, traceback)
+        if exc_type is None:
+            writers = {"upright": self._upright, "overlay": self._overlay}
+            cpu = {name: round(w.cpu_s, 3) for name, w in writers.items() if w is not None}
+            log.info("videos written: encoders %s CPU s; face detector on %d frames in %.2f s", cpu,
+                     self.face_frames, self.face_s, extra={"phase": "pose2d.videos", "encoder_cpu_s": cpu,
+                                                           "face_s": round(self.face_s, 3)})
 
     def on_frame(self, index: int, frame: np.ndarray, keypoints: np.ndarray | None, heads: np.ndarray) -> None:
         if self._blurred is None:
@@ -72,7 +83,9 @@ class VideoOutputs:
             boxes.append(subject[None])
         if index % self.face_stride == 0:
             assert self.faces is not None
+            started = time.perf_counter()
             boxes.append(enlarged(self.faces.detect(frame), FACE_TO_HEAD))
+            self.face_s += time.perf_counter() - started
             self.face_frames += 1
         self._blurred.push(index, frame, np.concatenate(boxes), keypoints)
 

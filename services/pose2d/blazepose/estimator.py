@@ -148,11 +148,11 @@ class BlazePoseEstimator:
         """
         if not fps > 0:
             raise ValueError(f"fps must be positive, got {fps}")
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         stride = self.detection_stride(fps)
         detections = self.detect_people(open_detection_frames or open_frames, stride, should_continue,
                                         detection_scale)
-        pass1 = time.perf_counter() - started
+        pass1, pass1_cpu = time.perf_counter() - started, time.process_time() - cpu_started
         tracks = link_tracks(detections, fps)
         if not tracks:
             raise NoPersonFound(f"no person was detected in any of the {len(detections)} frames "
@@ -160,12 +160,14 @@ class BlazePoseEstimator:
         ranked = rank_walkers(tracks, fps)
         subject = ranked[0].track
         log.info("pass 1: %d frames in %.2f s (%.0f frames/s), %d tracks, subject: track %d",
-                 len(detections), pass1, len(detections) / max(pass1, 1e-9), len(tracks), subject.track_id)
-        started = time.perf_counter()
+                 len(detections), pass1, len(detections) / max(pass1, 1e-9), len(tracks), subject.track_id,
+                 extra={"phase": "pose2d.pass1", "seconds": round(pass1, 3), "cpu_s": round(pass1_cpu, 3)})
+        started, cpu_started = time.perf_counter(), time.process_time()
         poses = self.follow(open_frames, subject, on_frame, should_continue, tracks)
-        pass2 = time.perf_counter() - started
+        pass2, pass2_cpu = time.perf_counter() - started, time.process_time() - cpu_started
         log.info("pass 2: %d frames in %.2f s (%.0f frames/s), pose in %d",
-                 len(poses), pass2, len(poses) / max(pass2, 1e-9), sum(p is not None for p in poses))
+                 len(poses), pass2, len(poses) / max(pass2, 1e-9), sum(p is not None for p in poses),
+                 extra={"phase": "pose2d.pass2", "seconds": round(pass2, 3), "cpu_s": round(pass2_cpu, 3)})
         return _assemble(poses, _explain(ranked, poses))
 
     def detect_people(self, open_frames: Callable[[], Iterator[np.ndarray]], stride: int = 1,
