@@ -34,14 +34,22 @@ def _ticks_to_s(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def background_server_cpu() -> float | None:
-    """CPU seconds gait's background Prefect server has used so far (None: none running)."""
+def background_server_cpu() -> tuple[int, float] | None:
+    """(pid, CPU seconds used so far) of gait's background Prefect server; None: none running."""
     from flows.local_server import running
     from flows.runtime import configure_prefect
 
     configure_prefect()
     server = running()
-    return None if server is None else _ticks_to_s(server.pid)
+    cpu = None if server is None else _ticks_to_s(server.pid)
+    return None if cpu is None else (server.pid, cpu)
+
+
+def server_cpu_between(before: tuple[int, float] | None, after: tuple[int, float] | None) -> float:
+    """What the background server spent between two readings (all of it if it started between)."""
+    if after is None:
+        return 0.0
+    return after[1] - (before[1] if before is not None and before[0] == after[0] else 0.0)
 
 
 def timed_run(clip: Path, out: Path, env: dict[str, str]) -> dict:
@@ -64,7 +72,7 @@ def timed_run(clip: Path, out: Path, env: dict[str, str]) -> dict:
         records = [json.loads(line) for line in lines if line.startswith(b"{")]
     return {
         "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024,
-        "server_cpu_s": (server_after or 0.0) - (server_before or 0.0) if server_after is not None else 0.0,
+        "server_cpu_s": server_cpu_between(server_before, server_after),
         "server_started": "started in the background" in stderr,
         "started_at": started_at, "records": records,
     }
