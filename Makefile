@@ -9,7 +9,7 @@ GAIT := $(VENV)/bin/gait
 SCAN_VENV := .venv-scan
 CHECKOV := checkov==3.3.30
 
-.PHONY: setup scan-venv scan demo test stack bench bench-peer clean-output images images-registry
+.PHONY: setup scan-venv scan demo test stack bench bench-peer bench-profile bench-batch clean-output images images-registry
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,3 +59,11 @@ bench: setup
 # a cold `gait run` against myogait 0.9.2 + mediapipe 0.10.21 (.venv-peer, made on first use)
 bench-peer: setup
 	$(PY) benchmarks/peer.py
+
+# one cold and one cached `gait run`, phase by phase (--server temporary: the first command after an idle stop)
+bench-profile: setup
+	$(PY) benchmarks/profile.py
+
+# `gait batch` on 4 demo variants at concurrency 2: videos per CPU-hour
+bench-batch: setup
+	$(PY) benchmarks/batch.py
