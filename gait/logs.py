@@ -12,6 +12,10 @@ import time
 from pathlib import Path
 
 _STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+# Libraries whose INFO lines are noise in our logs, kept to their warnings: httpx logs each Prefect
+# API request; every PDF report adds ~190 lines (33 kB) of fontTools' font subsetting (the lists
+# of glyphs kept) and WeasyPrint's rendering steps.
+QUIET_LOGGERS = ("httpx", "fontTools", "weasyprint")
 
 
 class JsonFormatter(logging.Formatter):
@@ -44,6 +48,7 @@ def configure_logging(level: str = "INFO", stream=sys.stderr, path: Path | None 
     else:
         handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per Prefect API request otherwise
+    for chatty in QUIET_LOGGERS:
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     handler._gait = True  # type: ignore[attr-defined]
     root.addHandler(handler)

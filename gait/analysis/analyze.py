@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.ndimage import uniform_filter1d
 
 from gait.analysis.bouts import StraightBoutDetector, fill_gaps
 from gait.analysis.events import (
@@ -118,6 +117,8 @@ def pelvis_estimate(positions: dict[str, np.ndarray], rate_hz: float) -> tuple[n
     both hips, one hip (a one-legged marker set), or for a foot-only marker set the mid-point of
     the feet averaged over about a stride (the body's steady progression, which is what the
     pelvis gives the coordinate-based event method)."""
+    from scipy.ndimage import uniform_filter1d
+
     if "pelvis" in positions:
         return positions["pelvis"], None
     if "left_hip" in positions and "right_hip" in positions:

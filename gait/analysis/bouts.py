@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
 
 from gait.analysis.trajectories import foot_point
 from gait.errors import InvalidInput
@@ -140,6 +139,8 @@ def fill_gaps(points: np.ndarray) -> np.ndarray:
 def _valid_mean(values: np.ndarray, valid: np.ndarray, window: int) -> np.ndarray:
     """Moving average over `window` frames of the valid samples only (NaN where the window holds
     none), so statistics near the edge of the data are not diluted by what lies beyond it."""
+    from scipy.ndimage import uniform_filter1d
+
     weights = valid.astype(float)
     values = np.where(valid[(...,) + (None,) * (values.ndim - 1)], np.nan_to_num(values), 0.0)
     total = uniform_filter1d(values, window, axis=0, mode="constant")

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.signal import find_peaks
 
 from gait.analysis.trajectories import sides_present
 from gait.analysis.treadmill import surface_velocity
@@ -32,6 +31,8 @@ def _refine_peak(signal: np.ndarray, index: int) -> float:
 def _peaks(signal: np.ndarray, sampling_rate_hz: float, min_interval_s: float) -> tuple[np.ndarray, np.ndarray]:
     """Maxima at least `min_interval_s` apart; returns sub-frame positions and a confidence in [0, 1]
     (each peak's prominence relative to the median prominence, capped at 1)."""
+    from scipy.signal import find_peaks
+
     finite = np.isfinite(signal)
     if finite.sum() < 3:
         return np.empty(0), np.empty(0)
@@ -161,6 +162,8 @@ class OConnorEventDetector:
 
     @staticmethod
     def _extrema(signal: np.ndarray, height: float) -> np.ndarray:
+        from scipy.signal import find_peaks
+
         filled = np.where(np.isfinite(signal), signal, -np.inf)
         index, _ = find_peaks(filled, height=height)
         return index

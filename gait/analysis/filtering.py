@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
 
 from gait.errors import InvalidInput
 
@@ -49,6 +48,8 @@ class ButterworthLowPass:
 
     def filter(self, data: np.ndarray, sampling_rate_hz: float) -> np.ndarray:
         """Filter each column of (samples, ...) `data` along axis 0; NaN marks missing samples."""
+        from scipy.signal import butter
+
         self.check(sampling_rate_hz)
         sos = butter(self.order, self.cutoff_hz, btype="low", fs=sampling_rate_hz, output="sos")
         flat = np.asarray(data, dtype=np.float64).reshape(len(data), -1)
@@ -60,6 +61,8 @@ class ButterworthLowPass:
 
 
 def _filter_column(signal: np.ndarray, sos: np.ndarray, max_gap: int) -> np.ndarray:
+    from scipy.signal import sosfiltfilt
+
     bridged = _bridge_short_gaps(signal, max_gap)
     out = np.full_like(signal, np.nan)
     min_length = 3 * (2 * len(sos) + 1)
@@ -99,6 +102,8 @@ def residual_cutoff(signals: list[np.ndarray], sampling_rate_hz: float, order: i
     straight line that is the noise; its intercept at 0 Hz is the noise's RMS, and the cutoff is
     where the residual curve meets that level. The median over the signals (1-D, NaN allowed) is
     returned, rounded to `step_hz`."""
+    from scipy.signal import butter, sosfiltfilt
+
     top = min(25.0, 0.4 * sampling_rate_hz)
     candidates = np.arange(1.0, top + step_hz / 2, step_hz)
     if candidates.size < 6:

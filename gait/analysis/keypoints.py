@@ -7,7 +7,6 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-from scipy.signal import detrend
 
 from gait.analysis.analyze import GaitAnalysis, cycle_kinematics
 from gait.analysis.filtering import ButterworthLowPass, finite_runs
@@ -123,6 +122,8 @@ def high_frequency_power_ratio(raw: np.ndarray, filtered: np.ndarray, fps: float
     """Power above `above_hz` in the filtered signal relative to the raw one, over the longest run
     of frames where both are finite (linear trend removed and a Hann window applied, so walking
     across the image does not leak into high frequencies)."""
+    from scipy.signal import detrend
+
     finite = np.isfinite(raw).all(axis=(1, 2)) & np.isfinite(filtered).all(axis=(1, 2))
     runs = finite_runs(np.where(finite, 0.0, np.nan))
     if not runs or max(stop - start for start, stop in runs) < 16:

@@ -13,7 +13,9 @@ reference mean, per angle, and their RMS over the angles available (here sagitta
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -66,7 +68,14 @@ def kinematic_reference() -> pd.DataFrame:
     path = reference_path("schwartz2008.xlsx")
     if not path.is_file():
         raise _missing(path.name)
-    sheet = pd.read_excel(path, sheet_name="Joint Rotations")
+    return _kinematic_reference(path, path.stat().st_mtime_ns).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _kinematic_reference(path: Path, _modified_ns: int) -> pd.DataFrame:
+    """The reference table, read once per process and file version: parsing the spreadsheet takes
+    about half a second."""
+    sheet = _sheet(path, "Joint Rotations")
     grid = np.arange(101)
     table = {"cycle_pct": grid}
     for ours, theirs in KINEMATIC_NAMES.items():
@@ -75,6 +84,20 @@ def kinematic_reference() -> pd.DataFrame:
         table[f"{ours}_mean"] = np.interp(grid, percent, rows["FreeMean"].to_numpy(float))
         table[f"{ours}_sd"] = np.interp(grid, percent, rows["FreeSd"].to_numpy(float))
     return converted_reference(pd.DataFrame(table))
+
+
+def _sheet(path: Path, name: str) -> pd.DataFrame:
+    """One sheet as a table, the first row naming the columns: the cells' values as openpyxl reads
+    them, which is what pandas.read_excel keeps of the rows used here, in half its time."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    try:
+        rows = book[name].iter_rows(values_only=True)
+        header = next(rows)
+        return pd.DataFrame(list(rows), columns=header)
+    finally:
+        book.close()
 
 
 def converted_reference(reference: pd.DataFrame) -> pd.DataFrame:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import t as student_t
 
 STEP_COLUMNS = ["side", "heel_strike_s", "step_time_s", "stride_time_s", "stance_time_s", "stance_pct",
                 "step_length_m", "step_width_m", "stride_length_m", "speed_m_s", "swing_pct", "single_support_pct",
@@ -113,6 +112,8 @@ MIN_STEPS_FOR_MEAN = 4
 
 
 def _statistics(values: np.ndarray, scale_uncertainty: float) -> dict:
+    from scipy.stats import t as student_t
+
     mean, sd = float(values.mean()), float(values.std(ddof=1)) if values.size > 1 else float("nan")
     half = float(student_t.ppf(0.975, values.size - 1) * sd / np.sqrt(values.size)) if values.size > 1 else float("nan")
     if scale_uncertainty:

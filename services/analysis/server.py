@@ -3,15 +3,12 @@ from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import grpc
 import numpy as np
-import pandas as pd
-from scipy.signal import detrend
 
-from gait.analysis.analyze import GaitAnalysis, analyze
+from gait.analysis.analyze import analyze
 from gait.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass
 from gait.analysis.keypoints import (
     MIN_KEYPOINT_SCORE,
