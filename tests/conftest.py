@@ -18,6 +18,9 @@ if _OWN_HOME:
     os.environ["GAIT_HOME"] = tempfile.mkdtemp(prefix="gait-tests-")
 os.environ.setdefault("PREFECT_HOME", str(Path(os.environ["GAIT_HOME"]) / "prefect"))
 Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+# A background Prefect server that a test's `gait run` starts in a GAIT_HOME of its own stops a
+# minute after its last request (the session's own is stopped at the end).
+os.environ.setdefault("GAIT_PREFECT_IDLE_S", "60")
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:

@@ -46,6 +46,14 @@ def test_not_a_video_is_one_line_and_exit_2(home, tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_an_unknown_prefect_server_mode_is_one_line_and_exit_2(home, short_clip, tmp_path, monkeypatch):
+    monkeypatch.setenv("GAIT_PREFECT_SERVER", "forever")
+    result = _gait("run", str(short_clip), "--out", str(tmp_path / "out"), home=home)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == ("gait: error: GAIT_PREFECT_SERVER must be background or temporary "
+                                     "(got 'forever')")
+
+
 def test_bad_option_is_a_usage_error(home, tmp_path):
     result = _gait("run", "x.mp4", "--out", str(tmp_path), "--rotation", "45", home=home)
     assert result.returncode == 2 and "invalid choice" in result.stderr
