@@ -11,6 +11,8 @@ services over gRPC only; `gaitcli.local` and `gaitcli.stack` run them against lo
 - `flows.smoke_flow`: the `gait-smoke` flow of `gait health --flow` (the chart's `helm test`).
 - `flows.runtime`: Prefect's environment defaults (PREFECT_HOME under GAIT_HOME, no telemetry)
   and the temporary API server process.
+- `flows.local_server`: the API server `gait run` and `gait batch` keep running between commands
+  (stops after GAIT_PREFECT_IDLE_S without a request).
 
 Importing this package does not import Prefect (its settings are read when Prefect is imported,
 see `flows.runtime.configure_prefect`).

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flows.runtime import configure_prefect, free_port, wait_until_healthy
+from gait.config import prefect_idle_s
 
 log = logging.getLogger(__name__)
 
-DEFAULT_IDLE_S = 900.0
 STATE_FILE = "gait-server.json"
 MODULE = "flows.local_server"
 
@@ -49,10 +49,6 @@ class LocalServer:
         except RuntimeError as exc:
             raise RuntimeError(f"{exc} (its log: {server_log()})") from None
         return self.api_url
-
-
-def idle_seconds() -> float:
-    return float(os.environ.get("GAIT_PREFECT_IDLE_S", "").strip() or DEFAULT_IDLE_S)
 
 
 def state_path() -> Path:
@@ -98,11 +94,11 @@ def ensure_running() -> LocalServer:
         env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT_SERVER_UI_ENABLED": "0"}
         env.pop("PREFECT_API_URL", None)
         with open(log_file, "ab") as output:
-            process = subprocess.Popen([sys.executable, "-m", MODULE, str(port), f"{idle_seconds():g}"], env=env,
+            process = subprocess.Popen([sys.executable, "-m", MODULE, str(port), f"{prefect_idle_s():g}"], env=env,
                                        stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
                                        start_new_session=True)
         state.write_text(json.dumps({"pid": process.pid, "port": port}))
-        log.info("prefect server started in the background", extra={"port": port, "idle_s": idle_seconds()})
+        log.info("prefect server started in the background", extra={"port": port, "idle_s": prefect_idle_s()})
         return LocalServer(process.pid, port, started_here=True)
 
 
@@ -112,12 +108,16 @@ def stop(timeout_s: float = 10.0) -> bool:
     state_path().unlink(missing_ok=True)
     if found is None:
         return False
-    os.kill(found.pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout_s
-    while _is_our_server(found.pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if _is_our_server(found.pid):
-        os.kill(found.pid, signal.SIGKILL)
+    for sig, wait_s in ((signal.SIGTERM, timeout_s), (signal.SIGKILL, 5.0)):
+        try:
+            os.kill(found.pid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + wait_s
+        while _is_our_server(found.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if not _is_our_server(found.pid):
+            break
     return True
 
 

@@ -50,6 +50,25 @@ def service_account() -> str:
     return _env("GAIT_SERVICE_ACCOUNT", "")
 
 
+PREFECT_SERVER_MODES = ("background", "temporary")
+
+
+def prefect_server_mode() -> str:
+    """GAIT_PREFECT_SERVER: the Prefect API `gait run`/`batch` use when PREFECT_API_URL does not
+    answer: `background` (default; kept running between commands) or `temporary` (one per command)."""
+    from gait.errors import InvalidInput
+
+    mode = _env("GAIT_PREFECT_SERVER", "background")
+    if mode not in PREFECT_SERVER_MODES:
+        raise InvalidInput(f"GAIT_PREFECT_SERVER must be background or temporary (got {mode!r})")
+    return mode
+
+
+def prefect_idle_s() -> float:
+    """GAIT_PREFECT_IDLE_S: the background Prefect server stops after this long without a request."""
+    return float(_env("GAIT_PREFECT_IDLE_S", "900"))
+
+
 def _env_path(name: str) -> Path | None:
     value = _env(name, "")
     return Path(value).expanduser() if value else None

@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
 
 from flows.progress import DONE, Listener, StageEvent
-from flows.local_server import LocalServer, ensure_running, idle_seconds
+from flows.local_server import LocalServer, ensure_running
 from flows.runtime import TemporaryPrefectAPI, api_is_healthy, configure_prefect, drain_prefect_workers
+from gait.config import prefect_idle_s, prefect_server_mode
 from gait.contracts import INGEST
 
 if TYPE_CHECKING:
@@ -157,19 +158,14 @@ def local_runtime(
 def _own_prefect_api(stack: ExitStack) -> TemporaryPrefectAPI | LocalServer:
     """The Prefect server of `flows.local_server`, kept running between commands (started now if
     none is), or with GAIT_PREFECT_SERVER=temporary one that stops with this command."""
-    mode = os.environ.get("GAIT_PREFECT_SERVER", "").strip() or "background"
-    if mode == "temporary":
+    if prefect_server_mode() == "temporary":
         api = TemporaryPrefectAPI().start()
         stack.callback(api.stop)
         return api
-    if mode != "background":
-        from gait.errors import InvalidInput
-
-        raise InvalidInput(f"GAIT_PREFECT_SERVER must be background or temporary (got {mode!r})")
     server = ensure_running()
     if server.started_here:
         print(f"Prefect server started in the background on 127.0.0.1:{server.port} for this and later commands; "
-              f"it stops after {idle_seconds():g} s without a request (GAIT_PREFECT_SERVER=temporary: "
+              f"it stops after {prefect_idle_s():g} s without a request (GAIT_PREFECT_SERVER=temporary: "
               f"one per command)", file=sys.stderr)
     return server
 
