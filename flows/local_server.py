@@ -4,7 +4,7 @@ Starting Prefect's server costs ~8 CPU seconds (importing `prefect.server.api.se
 hundreds of pydantic models), more than rotating a clip. So the first command that needs an API
 starts this one detached (its own session: it outlives the command), records it in
 `$PREFECT_HOME/gait-server.json`, and later commands reuse it. It stops by itself after
-GAIT_PREFECT_IDLE_S seconds (900) without a request, and when its state file is removed (`stop()`).
+GAIT_PREFECT_IDLE_S seconds (300) without a request, and when its state file is removed (`stop()`).
 It is Prefect's own server in ephemeral mode (no UI, only the services flow runs need), as the
 temporary server of `flows.runtime`, on the same database.
 
