@@ -30,6 +30,7 @@ from gait.config import prefect_idle_s
 log = logging.getLogger(__name__)
 
 STATE_FILE = "gait-server.json"
+FOUND_ANSWER_S = 5.0  # a server left running answers at once; one that does not is replaced
 MODULE = "flows.local_server"
 
 
@@ -44,6 +45,17 @@ class LocalServer:
         return f"http://127.0.0.1:{self.port}/api"
 
     def wait_ready(self, timeout_s: float = 60.0) -> str:
+        """Its API URL once it answers. One found running that does not answer within
+        FOUND_ANSWER_S (hung, or its port taken by another program) is stopped and replaced."""
+        if not self.started_here:
+            try:
+                wait_until_healthy(self.api_url, FOUND_ANSWER_S)
+                return self.api_url
+            except RuntimeError:
+                log.warning("the background Prefect server does not answer; starting another",
+                            extra={"pid": self.pid, "port": self.port})
+                stop()
+                return ensure_running().wait_ready(timeout_s)
         try:
             wait_until_healthy(self.api_url, timeout_s)
         except RuntimeError as exc:

@@ -121,3 +121,31 @@ def test_stop_ends_the_background_server(tmp_path, monkeypatch):
     finally:
         if _alive(pid):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_a_server_left_running_that_does_not_answer_is_replaced(tmp_path, monkeypatch):
+    """A process recorded as the server that never answers (hung, or its port taken) is stopped,
+    and a new server serves the command."""
+    env = _gait_home_env(tmp_path)
+    hung = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "flows.local_server"],
+                            start_new_session=True)
+    new_pid = None
+    try:
+        (tmp_path / "prefect" / "gait-server.json").write_text(f'{{"pid": {hung.pid}, "port": 9}}')
+        result = subprocess.run([sys.executable, "-c", ENSURE], env=env, capture_output=True, text=True, timeout=120)
+        pid, port, started, url = result.stdout.split()
+        assert started == "False" and int(pid) == hung.pid  # it was found first ...
+        hung.wait(timeout=10)                               # ... then stopped and replaced
+        monkeypatch.setenv("PREFECT_HOME", env["PREFECT_HOME"])
+        from flows.local_server import running, stop
+
+        replacement = running()
+        assert replacement is not None and replacement.pid != hung.pid
+        new_pid = replacement.pid
+        assert url == f"http://127.0.0.1:{replacement.port}/api"
+        stop()
+    finally:
+        if hung.poll() is None:
+            hung.kill()
+        if new_pid is not None and _alive(new_pid):
+            os.kill(new_pid, signal.SIGKILL)
