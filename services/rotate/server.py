@@ -14,7 +14,7 @@ from gait.contracts import DETECTION_PROXY, ROTATE, STAGE_VERSIONS, UPRIGHT_VIDE
 from gait.rpc import CallGuard, build_server, outcome, stage_method
 from gait.store import ObjectStore, open_store
 from gait.v1 import stages_pb2, stages_pb2_grpc
-from services.rotate.upright import PROXY_LONG_SIDE, UPRIGHT_CRF, UPRIGHT_PRESET, make_upright
+from services.rotate.upright import PROXY_LONG_SIDE, UPRIGHT_PRESET, make_upright
 
 BACKEND = "ffmpeg-libx264"
 # The encoder in the audit trail: the imageio-ffmpeg wheel pins the ffmpeg binary it ships (hashing
@@ -32,8 +32,7 @@ class RotateServicer(stages_pb2_grpc.RotateServiceServicer):
         started = time.perf_counter()
         source = Bundle.open(self.store, request.video_key, expected_stage=VIDEO)
         override = request.rotation_deg if request.HasField("rotation_deg") else None
-        config = {"rotation_deg": override, "preset": UPRIGHT_PRESET, "crf": UPRIGHT_CRF,
-                  "max_long_side": self.max_long_side}
+        config = {"rotation_deg": override, "preset": UPRIGHT_PRESET, "max_long_side": self.max_long_side}
         bundle, cached = cached_stage(self.store, ROTATE, STAGE_VERSIONS[ROTATE], {VIDEO: source.digest}, config,
                                       lambda key: self._compute(source, key, override, config, CallGuard(context)))
         meta = bundle.meta

@@ -53,11 +53,13 @@ def choose_rotation(info: VideoInfo, override_deg: int | None) -> int:
 
 
 PROXY_LONG_SIDE = 640
-# The upright video is pose2d's input (and the exported video only with --no-deidentify): x264's
-# fastest preset. On the demo clip (1768x994) ultrafast at CRF 23 keeps the PSNR of veryfast at
-# CRF 20 (42.5 vs 42.7 dB against the source) for 40 % of the encode CPU and 60 % of the decode
-# CPU, in a file 2.3 times larger (8.2 vs 3.6 MB for 7.7 s).
-UPRIGHT_PRESET, UPRIGHT_CRF = "ultrafast", 23
+# The upright video is pose2d's input, and the landmarks, hence the gait events, move with its
+# encoding's noise: on the demo clip, seven encodings (lossless to CRF 23, x264 ultrafast to
+# veryfast) gave heel-strike errors of 21-32 ms, toe-off errors of 24-36 ms and 6-7 of 8 heel
+# strikes found. Faster presets (ultrafast at CRF 23: 40 % of the encode CPU at the same PSNR)
+# are therefore not taken without the validation corpus run again: this stays the encoding the
+# events were validated on. Changing it changes results: bump STAGE_VERSIONS[ROTATE].
+UPRIGHT_PRESET, UPRIGHT_CRF = "veryfast", 20
 
 
 def make_upright(
