@@ -60,6 +60,11 @@ PROXY_LONG_SIDE = 640
 # are therefore not taken without the validation corpus run again: this stays the encoding the
 # events were validated on. Changing it changes results: bump STAGE_VERSIONS[ROTATE].
 UPRIGHT_PRESET, UPRIGHT_CRF = "veryfast", 20
+# x264's output depends on its thread count, which by default follows the machine's cores (1.5
+# per core): the same video gave other upright and proxy frames, so other detections, landmarks
+# and events, on an 8-core laptop than on a 2-core one. Pinned to the count the events were validated with (2
+# cores), every machine writes the same bytes (x264's assembly is bit-exact with its C code).
+UPRIGHT_THREADS = 3
 
 
 def make_upright(
@@ -89,9 +94,10 @@ def make_upright(
         "-noautorotate", "-display_rotation:v:0", "0", "-i", str(source),
         "-filter_complex", f"[0:v:0]{upright},split=2[full][small];[small]{small}[proxy]",
         "-map", "[full]", "-an", "-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1", *frames_in_step,
-        "-preset", UPRIGHT_PRESET, "-crf", str(UPRIGHT_CRF), "-movflags", "+faststart", str(target),
+        "-preset", UPRIGHT_PRESET, "-crf", str(UPRIGHT_CRF),
+        "-threads", str(UPRIGHT_THREADS), "-movflags", "+faststart", str(target),
         "-map", "[proxy]", "-an", "-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1", *frames_in_step,
-        "-preset", "ultrafast", "-crf", "23", str(proxy),
+        "-preset", "ultrafast", "-crf", "23", "-threads", str(UPRIGHT_THREADS), str(proxy),
     ]
     frames_written = _run_ffmpeg(command, should_continue, (target, proxy))
     if frames_written == 0:
