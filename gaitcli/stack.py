@@ -83,6 +83,10 @@ def run_stack(port: int = 4200, limit: int | None = None) -> int:
                 if api_url:
                     log.warning("PREFECT_API_URL does not answer; starting a local Prefect server",
                                 extra={"api": api_url})
+                from flows import local_server
+
+                if local_server.stop():  # one SQLite database, one server writing it
+                    log.info("stopped the background Prefect server of gait run/batch; the stack's serves them now")
                 server_log = Path(os.environ["PREFECT_HOME"]) / "server.log"
                 log.info("starting the Prefect server", extra={"port": port, "log": str(server_log)})
                 server, api_url = start_prefect_server(port, server_log)
