@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -22,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.load import variant  # noqa: E402
-from benchmarks.profile import background_server_cpu, server_cpu_between  # noqa: E402
+from benchmarks.profile import run_measured  # noqa: E402
 
 
 def run_batch(repo: Path, videos: list[Path], concurrency: int) -> dict:
@@ -37,19 +36,10 @@ def run_batch(repo: Path, videos: list[Path], concurrency: int) -> dict:
     local = LocalStore(Path(store))
     for index, video in enumerate(videos):
         local.put_file(f"archive/bench/walk{index}.mp4", video)
-    server_before = background_server_cpu()
-    started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "gaitcli.main", "batch", "archive/bench/",
-                                "--concurrency", str(concurrency)], env=env, cwd=repo,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"gait batch failed:\n{stderr[-2000:]}")
-    server = server_cpu_between(server_before, background_server_cpu())
-    cpu = usage.ru_utime + usage.ru_stime + server
-    return {"wall_s": wall, "cpu_s": cpu, "server_cpu_s": server, "videos": len(videos)}
+    run = run_measured([sys.executable, "-m", "gaitcli.main", "batch", "archive/bench/", "--concurrency",
+                        str(concurrency)], env, repo)
+    cpu = run["cpu_s"] + run["server_cpu_s"]
+    return {"wall_s": run["wall_s"], "cpu_s": cpu, "server_cpu_s": run["server_cpu_s"], "videos": len(videos)}
 
 
 def main(argv: list[str] | None = None) -> None:

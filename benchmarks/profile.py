@@ -52,30 +52,35 @@ def server_cpu_between(before: tuple[int, float] | None, after: tuple[int, float
     return after[1] - (before[1] if before is not None and before[0] == after[0] else 0.0)
 
 
-def timed_run(clip: Path, out: Path, env: dict[str, str]) -> dict:
-    """One `gait run`: wall, CPU (with children), peak RSS of the largest process, its log lines."""
+def run_measured(command: list[str], env: dict[str, str], cwd: Path) -> dict:
+    """Run `command` to its end: wall, CPU (its own and its children's, os.wait4), the largest
+    process's peak RSS, what the background Prefect server spent meanwhile, and its stderr (to a
+    file: a pipe left unread until the end could fill up and stall the command)."""
     server_before = background_server_cpu()
+    with tempfile.TemporaryFile() as stderr_file:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=stderr_file)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        stderr_file.seek(0)
+        stderr = stderr_file.read().decode(errors="replace")
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(command[:4])} ... failed:\n{stderr[-2000:]}")
+    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024,
+            "server_cpu_s": server_cpu_between(server_before, background_server_cpu()), "stderr": stderr}
+
+
+def timed_run(clip: Path, out: Path, env: dict[str, str]) -> dict:
+    """One `gait run` (see `run_measured`) and the log lines it wrote."""
     log = Path(env.get("GAIT_HOME", Path.home() / ".cache" / "gait")) / "logs" / "gait-run.log"
     offset = log.stat().st_size if log.exists() else 0
     started_at = datetime.now(timezone.utc)
-    started = time.perf_counter()
-    process = subprocess.Popen([str(GAIT), "run", str(clip), "--out", str(out)], env=env, cwd=REPO,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"gait run failed:\n{stderr[-2000:]}")
-    server_after = background_server_cpu()
+    run = run_measured([str(GAIT), "run", str(clip), "--out", str(out)], env, REPO)
     with open(log, "rb") as lines:
         lines.seek(offset)
         records = [json.loads(line) for line in lines if line.startswith(b"{")]
-    return {
-        "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024,
-        "server_cpu_s": server_cpu_between(server_before, server_after),
-        "server_started": "started in the background" in stderr,
-        "started_at": started_at, "records": records,
-    }
+    return {**run, "server_started": "started in the background" in run["stderr"], "started_at": started_at,
+            "records": records}
 
 
 def phases(run: dict) -> list[tuple[float, str, str]]:

@@ -124,7 +124,8 @@ class H264Writer:
             ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
             "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", coded, "-r", f"{fps:.6f}", "-i", "-",
             "-an", "-c:v", "libx264", "-preset", preset, "-crf", str(crf),
-            "-threads", "1" if width * height <= SINGLE_THREAD_MAX_PIXELS else "0", "-movflags", "+faststart", "-map_metadata", "-1", str(self.path),
+            "-threads", "1" if width * height <= SINGLE_THREAD_MAX_PIXELS else "0",
+            "-movflags", "+faststart", "-map_metadata", "-1", str(self.path),
         ]
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
         self.cpu_s = 0.0  # the encoder's CPU seconds, once closed

@@ -62,8 +62,9 @@ PROXY_LONG_SIDE = 640
 UPRIGHT_PRESET, UPRIGHT_CRF = "veryfast", 20
 # x264's output depends on its thread count, which by default follows the machine's cores (1.5
 # per core): the same video gave other upright and proxy frames, so other detections, landmarks
-# and events, on an 8-core laptop than on a 2-core one. Pinned to the count the events were validated with (2
-# cores), every machine writes the same bytes (x264's assembly is bit-exact with its C code).
+# and events, on an 8-core laptop than on a 2-core one. Pinned to the count the events were
+# validated with (2 cores), every machine writes the same bytes (x264's assembly is bit-exact
+# with its C code).
 UPRIGHT_THREADS = 3
 
 
