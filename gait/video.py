@@ -59,7 +59,10 @@ def probe(path: Path) -> VideoInfo:
         fourcc = int(capture.get(cv2.CAP_PROP_FOURCC))
         # OpenCV reports the clockwise rotation a player applies (a display matrix of +90, i.e.
         # counter-clockwise, reads as 270); checked against OpenCV's own auto-rotation in the tests.
-        orientation = int(round(capture.get(cv2.CAP_PROP_ORIENTATION_META))) % 360
+        raw_orientation = capture.get(cv2.CAP_PROP_ORIENTATION_META)
+        if not abs(raw_orientation) <= 360:  # a broken display matrix overflows OpenCV's int (-2**31 + ...)
+            raise InvalidInput("the video's rotation tag is not a readable angle (a broken display matrix)")
+        orientation = int(round(raw_orientation)) % 360
         info = VideoInfo(
             width=int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
             height=int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),

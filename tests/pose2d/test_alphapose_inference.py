@@ -35,7 +35,10 @@ def upstream_run(fastpose_model, alphapose_recording):
 
 def test_crops_are_upstreams(upstream_run, alphapose_recording):
     np.testing.assert_allclose(upstream_run["cropped_boxes"], alphapose_recording["cropped_boxes"], atol=1e-4, rtol=0)
-    assert np.array_equal(upstream_run["crops"], alphapose_recording["crops"])
+    # cv2.warpAffine's bilinear rounding depends on the CPU's vector path: a crop may differ from
+    # upstream's recording by one grey level in a few pixels (seen on CI), never by more
+    diff = np.abs(upstream_run["crops"].astype(int) - alphapose_recording["crops"].astype(int))
+    assert diff.max() <= 1 and np.count_nonzero(diff) <= 1e-3 * diff.size, (diff.max(), np.count_nonzero(diff))
 
 
 @pytest.mark.parametrize("suffix", ["", "_flip"])
