@@ -28,14 +28,14 @@ def test_the_annotation_is_of_this_clip(demo_clip):
 
 
 def test_demo_clip_events_against_the_annotation(demo_lift):
-    """Measured 2026-12-01: 7 of 8 heel strikes (28.9 ms), 8 of 8 toe offs (23.5 ms), one extra
-    heel strike (the right foot leaving the image). Limits: the issue's for the video path where
+    """Measured 2026-12-02: 7 of 8 heel strikes (30.7 ms), 8 of 8 toe offs (11.4 ms), one extra
+    toe off (the left foot at the image's edge, frame 197). Limits: the issue's for the video path where
     they are met (>= 7 of 8 each, at most one extra each), a few ms above today's figures for the
     errors (the issue's targets: heel strikes 20 ms, not met yet; toe offs 35 ms)."""
     case = demo_case_from(*(demo_lift.read_npy(name) for name in ("X3D.npy", "feet3d.npy", "confidence3d.npy")))
     (row,) = score_case(case, ("auto",))
     assert row["hs_matched"] >= 7 and row["to_matched"] >= 7, row
     assert row["hs_extra"] <= 1 and row["to_extra"] <= 1, row
-    assert row["to_mae_ms"] <= 27.0 and row["hs_mae_ms"] <= 33.0, row
+    assert row["to_mae_ms"] <= 18.0 and row["hs_mae_ms"] <= 34.0, row
     assert abs(row["cadence_error_steps_per_min"]) <= 4.0, row
     assert row["reference_in_bouts_pct"] >= 90.0, row

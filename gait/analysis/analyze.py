@@ -17,6 +17,7 @@ from gait.analysis.events import (
     OConnorEventDetector,
     SupportVelocityEventDetector,
     ZeniEventDetector,
+    toe_off_cutoff_hz,
     walking_direction,
 )
 from gait.analysis.filtering import ButterworthLowPass, finite_runs
@@ -205,6 +206,14 @@ def _keypoint_confidence(confidence: dict[str, np.ndarray], events: pd.DataFrame
     return factors
 
 
+def _refiltered(trajectories: Trajectories, lowpass: ButterworthLowPass, cutoff_hz: float) -> dict[str, np.ndarray]:
+    """The raw trajectories low-passed at another cutoff for one event method, with their pelvis."""
+    other = ButterworthLowPass(cutoff_hz, lowpass.order, lowpass.max_gap_s)
+    positions = {name: other.filter(p, trajectories.sampling_rate_hz) for name, p in trajectories.positions.items()}
+    positions["pelvis"] = pelvis_estimate(positions, trajectories.sampling_rate_hz)[0]
+    return positions
+
+
 def _sliced(positions: dict[str, np.ndarray], start: int, stop: int) -> dict[str, np.ndarray]:
     return {name: p[start:stop] for name, p in positions.items()}
 
@@ -226,9 +235,12 @@ def analyze(trajectories: Trajectories, lowpass: ButterworthLowPass, events_meth
             notes.append(f"no {side} heel/toe: the {side} ankle stands in for both (events less precise)")
     contact = isinstance(detector, FootContactEventDetector)
     if contact:
-        light = ButterworthLowPass(EVENT_CUTOFF_HZ, lowpass.order, lowpass.max_gap_s)
-        for_events = {name: light.filter(p, rate) for name, p in trajectories.positions.items()}
-        for_events["pelvis"] = pelvis_estimate(for_events, rate)[0]
+        for_events = _refiltered(trajectories, lowpass, EVENT_CUTOFF_HZ)
+    for_toe_off = None
+    if isinstance(detector, SupportVelocityEventDetector):
+        toe_cutoff = toe_off_cutoff_hz(trajectories.positions, rate, lowpass.cutoff_hz)
+        for_toe_off = _refiltered(trajectories, lowpass, toe_cutoff)
+        reason += f"; toe offs low-passed at the feet's own {toe_cutoff:g} Hz (residual analysis)"
     events, steps, bout_rows = [], [], []
     forward_of_longest, longest = None, 0
     for number, (start, stop) in enumerate(_bouts(filtered, rate, up, trajectories.planar, notes), start=1):
@@ -249,6 +261,8 @@ def analyze(trajectories: Trajectories, lowpass: ButterworthLowPass, events_meth
         if contact:
             found = detector.detect(_sliced(for_events, start, stop), rate, forward, up,
                                     raw=_sliced(trajectories.positions, start, stop)).events_
+        elif for_toe_off is not None:
+            found = detector.detect(part, rate, forward, up, toe_off_positions=_sliced(for_toe_off, start, stop)).events_
         else:
             found = detector.detect(part, rate, forward, up).events_
         found["frame"] += start

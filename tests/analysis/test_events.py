@@ -5,7 +5,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gait.analysis.events import EVENT_COLUMNS, SupportVelocityEventDetector, ZeniEventDetector, walking_direction
+from gait.analysis.events import (
+    EVENT_COLUMNS,
+    MIN_TOE_OFF_CUTOFF_HZ,
+    SupportVelocityEventDetector,
+    ZeniEventDetector,
+    toe_off_cutoff_hz,
+    walking_direction,
+)
 from gait.analysis.spatiotemporal import steps_table, summary
 from gait.analysis.validation.synthetic import SyntheticWalker
 
@@ -201,3 +208,32 @@ def test_cadence_of_an_uneven_walk_is_steps_per_minute():
                            "time_s": times, "confidence": 1.0})
     cadence = summary(steps_table(events, max_step_s=1.5))["cadence_steps_per_min"]
     assert cadence["mean"] == pytest.approx(60.0) and cadence["ci95_low"] < 60.0 < cadence["ci95_high"]
+
+
+def test_toe_offs_come_from_the_positions_given_for_them():
+    """Heel strikes from `positions`, toe offs from `toe_off_positions` (the analysis low-passes
+    those at the feet's own cutoff): with the same positions for both the events are unchanged."""
+    trial = SyntheticWalker().generate(8.0, 100.0)
+    forward = np.array([1.0, 0.0, 0.0])
+    alone = SupportVelocityEventDetector().detect(trial.positions, 100.0, forward).events_
+    split = SupportVelocityEventDetector().detect(trial.positions, 100.0, forward, toe_off_positions=trial.positions).events_
+    pd.testing.assert_frame_equal(alone, split)
+    later = {n: np.roll(p, 3, axis=0) for n, p in trial.positions.items()}  # 30 ms later
+    moved = SupportVelocityEventDetector().detect(trial.positions, 100.0, forward, toe_off_positions=later).events_
+    for kind, shift in (("heel_strike", 0.0), ("toe_off", 0.03)):
+        found = moved[moved.event == kind].time_s.to_numpy()
+        for t in alone[(alone.event == kind) & alone.time_s.between(0.5, 7.5)].time_s:
+            assert np.min(np.abs(found - t - shift)) < 0.002, (kind, t)
+
+
+def test_toe_off_cutoff_is_the_feet_own():
+    """Residual analysis of the feet: clean marker-like data give a cutoff well above the
+    analysis's 6 Hz, very noisy ones a low one (never below 2 Hz), a recording too short for a
+    residual analysis the fallback."""
+    trial = SyntheticWalker().generate(10.0, 100.0)
+    rng = np.random.default_rng(0)
+    feet = {n: p for n, p in trial.positions.items() if n.endswith(("_heel", "_toe"))}
+    clean = toe_off_cutoff_hz({n: p + rng.normal(0, 0.0005, p.shape) for n, p in feet.items()}, 100.0, 6.0)
+    noisy = toe_off_cutoff_hz({n: p + rng.normal(0, 0.03, p.shape) for n, p in feet.items()}, 100.0, 6.0)
+    assert clean > 8.0 and MIN_TOE_OFF_CUTOFF_HZ <= noisy < clean
+    assert toe_off_cutoff_hz({n: p[:10] for n, p in feet.items()}, 100.0, 6.0) == 6.0
