@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from gait.analysis.filtering import residual_cutoff
 from gait.analysis.trajectories import sides_present
 from gait.analysis.treadmill import surface_velocity
 from gait.errors import InvalidInput
@@ -357,11 +358,9 @@ class SupportVelocityEventDetector:
 def toe_off_cutoff_hz(positions: dict[str, np.ndarray], sampling_rate_hz: float, fallback_hz: float) -> float:
     """The low-pass cutoff for finding toe offs: the feet's own, by residual analysis of the heel,
     toe and ankle coordinates (Winter 2009), never below MIN_TOE_OFF_CUTOFF_HZ; `fallback_hz`
-    where the recording is too short or too slow for one. The analysis's usual 6 Hz smooths the
-    toe's take-off, so the velocity crossing comes early: measured on every real recording of the
-    corpus (docs/validation.md)."""
-    from gait.analysis.filtering import residual_cutoff
-
+    where the recording is too short or too slow for one. The analysis's 6 Hz suits neither kind
+    of data: it smooths a marker's take-off (the crossing comes early) and leaves a video
+    keypoint's scatter (docs/validation.md, every cutoff tried on every real recording)."""
     feet = [p[:, axis] for name, p in positions.items() if name.endswith(("_heel", "_toe", "_ankle"))
             for axis in range(p.shape[1])]
     try:
