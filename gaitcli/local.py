@@ -165,8 +165,8 @@ def _own_prefect_api(stack: ExitStack) -> TemporaryPrefectAPI | LocalServer:
     server = ensure_running()
     if server.started_here:
         print(f"Prefect server started in the background on 127.0.0.1:{server.port} for this and later commands; "
-              f"it stops after {prefect_idle_s():g} s without a request (GAIT_PREFECT_SERVER=temporary: "
-              f"one per command)", file=sys.stderr)
+              f"it stops after {prefect_idle_s():g} s without a request (set GAIT_PREFECT_SERVER=temporary "
+              f"for one per command instead)", file=sys.stderr)
     return server
 
 
