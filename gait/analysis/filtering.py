@@ -108,6 +108,7 @@ def residual_cutoff(signals: list[np.ndarray], sampling_rate_hz: float, order: i
     candidates = np.arange(1.0, top + step_hz / 2, step_hz)
     if candidates.size < 6:
         raise InvalidInput(f"{sampling_rate_hz:g} frames/s is too low for a residual analysis")
+    designs = [butter(order, f, fs=sampling_rate_hz, output="sos") for f in candidates]
     choices = []
     for signal in signals:
         signal = np.asarray(signal, dtype=float)
@@ -118,9 +119,7 @@ def residual_cutoff(signals: list[np.ndarray], sampling_rate_hz: float, order: i
         part = signal[start:stop]
         if len(part) < 3 * (2 * order + 1) + 1:
             continue
-        residuals = np.array([
-            np.sqrt(np.mean((part - sosfiltfilt(butter(order, f, fs=sampling_rate_hz, output="sos"), part)) ** 2))
-            for f in candidates])
+        residuals = np.array([np.sqrt(np.mean((part - sosfiltfilt(sos, part)) ** 2)) for sos in designs])
         tail = candidates >= candidates[len(candidates) // 2]
         slope, intercept = np.polyfit(candidates[tail], residuals[tail], 1)
         below = np.flatnonzero(residuals <= max(intercept, 0.0))
