@@ -263,8 +263,8 @@ def _noise_sd(raw: np.ndarray, smooth: np.ndarray) -> float:
 @dataclass
 class SupportVelocityEventDetector:
     """Heel strike where the landing heel has slowed down to `strike_fraction` of the walking
-    speed, toe off where the leaving toe has sped up to `off_fraction` of it, both measured
-    relative to the surface the foot stands on.
+    speed, toe off where the leaving toe has sped up to `off_fraction` of its swing's peak forward
+    velocity, both measured relative to the surface the foot stands on.
 
     The surface's velocity is the feet's most frequent forward velocity (the stance foot's:
     gait/analysis/treadmill.py): about 0 overground, minus the belt speed on a treadmill,
@@ -275,8 +275,11 @@ class SupportVelocityEventDetector:
     the heel decelerates to nearly 0 at contact, but not to 0 (the marker or keypoint sits above
     and behind the contact point and moves as the foot rolls onto the ground), and the toe is
     still on the ground when it reaches the walking speed (it rolls over the toe tip first). The
-    events are where the heel's speed falls through, and the toe's forward velocity rises through,
-    their fractions of the walking speed, interpolated between samples. For markers
+    heel strike is where the heel's speed falls through its fraction of the walking speed; the toe
+    off where the toe's forward velocity last rises through its fraction of the peak it reaches in
+    the swing that follows (up to that foot's next Zeni heel strike): each stride scaled by its own
+    swing, so a slow or short-stepping leg of an uneven walk is judged by its own speed, not by the
+    walking speed both legs share. Both are interpolated between samples. For markers
     (`heel_descent`, `up` given) the heel's speed counts its descent too: a heel that slides
     forward slowly while it still drops has not landed. Video keypoints' heights are not precise
     enough for that (in the image) or carry the pelvis's own rise and fall (pelvis-relative 3D):
@@ -293,18 +296,17 @@ class SupportVelocityEventDetector:
     strike_fraction
         Share of the walking speed the heel has slowed to at contact.
     off_fraction
-        Share of the walking speed the toe has reached when it leaves the ground.
+        Share of its swing's peak forward velocity the toe has reached when it leaves the ground.
     heel_descent
         Whether the heel's vertical velocity counts in its speed (markers: True; video keypoints:
         False).
     search_s
-        Longest time searched after Zeni's heel strike or toe off (from TOE_OFF_LEAD_S before
-        it, where the pelvis's speed varies) for the crossing; without one Zeni's instant is
-        kept at half its confidence.
+        Longest time searched after Zeni's heel strike for the crossing; without one (or without
+        a rise in the swing after Zeni's toe off) Zeni's instant is kept at half its confidence.
     """
 
     strike_fraction: float = 0.3
-    off_fraction: float = 1.2
+    off_fraction: float = 0.33
     heel_descent: bool = True
     search_s: float = 0.35
     name = "foot velocity in the support frame (after Ghoussayni et al. 2004 and Zeni et al. 2008)"
@@ -322,9 +324,8 @@ class SupportVelocityEventDetector:
     def _events(self, positions: dict[str, np.ndarray], sampling_rate_hz: float, forward: np.ndarray,
                 up: np.ndarray | None, only: str | None) -> list[tuple[str, str, float, float]]:
         """Rows (side, event, frame, confidence) of both kinds of event, or of `only` that one."""
-        coarse = ZeniEventDetector().detect(positions, sampling_rate_hz, forward).events_
-        if only is not None:
-            coarse = coarse[coarse.event == only]
+        zeni = ZeniEventDetector().detect(positions, sampling_rate_hz, forward).events_
+        coarse = zeni if only is None else zeni[zeni.event == only]
         surface = surface_velocity(positions, forward, sampling_rate_hz)
         walking = float(np.nanmedian(_velocity(positions["pelvis"] @ forward, sampling_rate_hz))) - surface
         if only != "toe_off":  # the speeds the heel strikes were scaled by
@@ -346,10 +347,10 @@ class SupportVelocityEventDetector:
             if strike:
                 crossing = _crossing(velocity, int(event.frame), reach, self.strike_fraction * walking, falling=True)
             else:
-                # at Zeni's toe off the toe moves at about the walking speed: the faster crossing comes after
-                early = int(round(TOE_OFF_LEAD_S * sampling_rate_hz))
-                crossing = _crossing(velocity, int(event.frame) - early, reach + early, self.off_fraction * walking,
-                                     falling=False)
+                later = zeni[(zeni.side == event.side) & (zeni.event == "heel_strike") & (zeni.frame > event.frame)]
+                swing_end = later.frame.min() if len(later) else event.frame + MAX_SWING_S * sampling_rate_hz
+                start = int(event.frame - TOE_OFF_LEAD_S * sampling_rate_hz)
+                crossing = _rise_to_share_of_peak(velocity, start, int(np.ceil(swing_end)), self.off_fraction)
             frame, confidence = (crossing, event.confidence) if crossing is not None else (event.frame, 0.5 * event.confidence)
             rows.append((event.side, event.event, frame, confidence))
         return rows
@@ -370,8 +371,28 @@ def toe_off_cutoff_hz(positions: dict[str, np.ndarray], sampling_rate_hz: float,
 
 
 MIN_TOE_OFF_CUTOFF_HZ = 2.0  # twice a stride's frequency: below it the steps themselves are smoothed away
-TOE_OFF_LEAD_S = 0.1
+TOE_OFF_LEAD_S = 0.1  # a toe off is searched from this long before Zeni's (the pelvis's speed varies)
+MAX_SWING_S = 1.0  # the swing searched for its peak when no later heel strike bounds it
 MIN_WALKING_SPEED_M_S = 0.1
+
+
+def _rise_to_share_of_peak(signal: np.ndarray, start: int, stop: int, share: float) -> float | None:
+    """Sub-sample position where `signal` last rises through `share` of its peak in [start, stop)
+    before that peak; None without a positive peak or a rise within the span (or across a gap)."""
+    start, stop = max(start, 0), min(stop, len(signal))
+    if stop - start < 3 or not np.isfinite(signal[start:stop]).any():
+        return None
+    peak = start + int(np.nanargmax(signal[start:stop]))
+    level = share * signal[peak]
+    if not level > 0:
+        return None
+    for i in range(peak, start, -1):
+        before, after = signal[i - 1], signal[i]
+        if not np.isfinite(before):
+            return None
+        if before < level <= after:
+            return i - 1 + (level - before) / (after - before)
+    return None
 
 
 def _crossing(signal: np.ndarray, start: int, reach: int, level: float, falling: bool) -> float | None:

@@ -10,6 +10,7 @@ from gait.analysis.events import (
     MIN_TOE_OFF_CUTOFF_HZ,
     SupportVelocityEventDetector,
     ZeniEventDetector,
+    _rise_to_share_of_peak,
     toe_off_cutoff_hz,
     walking_direction,
 )
@@ -153,8 +154,8 @@ def test_support_velocity_method_is_the_same_on_a_belt(belt_m_s):
 
 def test_support_velocity_events_come_after_zenis():
     """The heel still moves at about the walking speed at Zeni's strike and the toe at Zeni's toe
-    off: the contact (heel slowed to 30 % of it) and the toe leaving (sped up to 120 %) come later,
-    one each per Zeni event."""
+    off: the contact (heel slowed to 30 % of it) and the toe leaving (sped up to a third of its
+    swing's peak) come later, one each per Zeni event."""
     trial = SyntheticWalker().generate(8.0, 100.0)
     forward = np.array([1.0, 0.0, 0.0])
     zeni = ZeniEventDetector().detect(trial.positions, 100.0, forward).events_
@@ -237,3 +238,18 @@ def test_toe_off_cutoff_is_the_feet_own():
     noisy = toe_off_cutoff_hz({n: p + rng.normal(0, 0.03, p.shape) for n, p in feet.items()}, 100.0, 6.0)
     assert clean > 8.0 and MIN_TOE_OFF_CUTOFF_HZ <= noisy < clean
     assert toe_off_cutoff_hz({n: p[:10] for n, p in feet.items()}, 100.0, 6.0) == 6.0
+
+
+def test_a_toe_off_is_a_share_of_its_own_swing():
+    """An uneven walk: one leg swings twice as fast as the other. Each toe off is where that toe
+    reaches a third of its own swing's peak, the same phase of each swing (a share of the walking
+    speed, which both legs share, would put the slow leg's late). No rise: none."""
+    t = np.arange(100) / 100.0
+    swing = np.where((t >= 0.2) & (t <= 0.6), np.sin(np.pi * (t - 0.2) / 0.4), 0.0)
+    expected = 100 * (0.2 + 0.4 * np.arcsin(1 / 3) / np.pi)
+    for peak_m_s in (1.5, 3.0):
+        assert _rise_to_share_of_peak(peak_m_s * swing, 0, 100, 1 / 3) == pytest.approx(expected, abs=0.3)
+    gap = 3.0 * swing
+    gap[24] = np.nan  # the rise (between samples 24 and 25) is in a gap: no instant to stand behind
+    assert _rise_to_share_of_peak(gap, 0, 100, 1 / 3) is None
+    assert _rise_to_share_of_peak(-swing, 0, 100, 1 / 3) is None
