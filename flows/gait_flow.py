@@ -18,10 +18,10 @@ from prefect.cache_policies import NONE
 from prefect.context import TaskRunContext
 
 from flows import progress
+from flows.steps import StageCall, analysis_call, lift3d_call, pose2d_call, rotate_call
 from gait.client import StageCallFailed, call_stage
 from gait.contracts import ANALYSIS, EXPORT, INGEST, LIFT3D, POSE2D, ROTATE, VIDEO
 from gait.errors import InvalidInput, TransientError
-from gait.v1 import stages_pb2
 
 VIDEO_KEY_PREFIX = f"{VIDEO}/"
 RETRIES = 3
@@ -85,11 +85,11 @@ def _run_step(stage: str, step: Callable[[], tuple[str, bool, str, dict[str, Any
     return key
 
 
-def _remote(stage: str, method: str, request: Any, summarise: Callable[[Any], dict[str, Any]]) -> Callable:
+def _remote(call: StageCall) -> Callable:
     def step() -> tuple[str, bool, str, dict[str, Any]]:
-        response = call_stage(stage, method, request)
+        response = call_stage(call.stage, call.method, call.request)
         outcome = response.outcome
-        return outcome.bundle_key, outcome.cached, outcome.backend, summarise(response)
+        return outcome.bundle_key, outcome.cached, outcome.backend, call.summarise(response)
 
     return step
 
@@ -130,40 +130,26 @@ def ingest(video: str) -> str:
 @task(name="rotate_video", **TASK_OPTIONS)
 def rotate_video(video_key: str, rotation_deg: int | None = None) -> str:
     """Make the video upright (RotateService.Rotate); returns the `rotate/...` bundle key."""
-    request = stages_pb2.RotateRequest(video_key=video_key)
-    if rotation_deg is not None:
-        request.rotation_deg = rotation_deg
-    return _run_step(ROTATE, _remote(ROTATE, "Rotate", request, lambda r: {
-        "rotated_deg": r.rotation_applied_deg, "frames": r.frames, "fps": round(r.fps, 2)}))
+    return _run_step(ROTATE, _remote(rotate_call(video_key, rotation_deg)))
 
 
 @task(name="estimate_pose_2d", **TASK_OPTIONS)
 def estimate_pose_2d(video_bundle_key: str, deidentify: bool = True) -> str:
     """2D keypoints of the walking subject (Pose2DService.EstimatePose); returns the `pose2d/...` key.
     `deidentify=False` (research use): the videos keep the faces as filmed."""
-    request = stages_pb2.Pose2DRequest(video_bundle_key=video_bundle_key, skip_deidentify=not deidentify)
-    return _run_step(POSE2D, _remote(POSE2D, "EstimatePose", request, lambda r: {
-        "frames": r.frames, "detected": round(r.detection_rate, 3)}))
+    return _run_step(POSE2D, _remote(pose2d_call(video_bundle_key, deidentify)))
 
 
 @task(name="lift_to_3d", **TASK_OPTIONS)
 def lift_to_3d(pose2d_bundle_key: str) -> str:
     """Lift the 2D keypoints to 3D (Lift3DService.Lift); returns the `lift3d/...` key."""
-    request = stages_pb2.Lift3DRequest(pose2d_bundle_key=pose2d_bundle_key)
-    return _run_step(LIFT3D, _remote(LIFT3D, "Lift", request, lambda r: {
-        "frames": r.frames, "valid": round(r.valid_fraction, 3)}))
+    return _run_step(LIFT3D, _remote(lift3d_call(pose2d_bundle_key)))
 
 
 @task(name="analyze_gait", **TASK_OPTIONS)
 def analyze_gait(lift3d_bundle_key: str, cutoff_hz: float | None = None, filter_order: int | None = None) -> str:
     """Filter the trajectories, plot them and write the tables (AnalysisService.Analyze)."""
-    request = stages_pb2.AnalysisRequest(lift3d_bundle_key=lift3d_bundle_key)
-    if cutoff_hz is not None:
-        request.cutoff_hz = cutoff_hz
-    if filter_order is not None:
-        request.filter_order = filter_order
-    return _run_step(ANALYSIS, _remote(ANALYSIS, "Analyze", request, lambda r: {
-        "cutoff_hz": round(r.cutoff_hz, 3), "order": r.filter_order}))
+    return _run_step(ANALYSIS, _remote(analysis_call(lift3d_bundle_key, cutoff_hz, filter_order)))
 
 
 @task(name="export_outputs", **TASK_OPTIONS)

@@ -153,13 +153,19 @@ def find_bundle(store: ObjectStore, key: str) -> Bundle | None:
 
 
 def cached_stage(store: ObjectStore, stage: str, version: str, inputs: Mapping[str, str], config: Mapping[str, Any],
-                 compute: Callable[[str], Bundle]) -> tuple[Bundle, bool]:
+                 compute: Callable[[str], Bundle], cached_only: bool = False) -> tuple[Bundle, bool]:
     """The one cached-stage sequence every stage and ingest uses: the key from the stage's version,
     its inputs' digests and its settings (`derive_bundle_key`); the bundle already committed there
-    (cached: True), else the one `compute(key)` commits (False)."""
+    (cached: True), else the one `compute(key)` commits (False). `cached_only`: never compute;
+    ArtifactNotFound when the bundle is not there (a request's `cached_only`)."""
     key = derive_bundle_key(stage, version, inputs, config)
     found = find_bundle(store, key)
-    return (found, True) if found is not None else (compute(key), False)
+    if found is not None:
+        return found, True
+    if cached_only:
+        raise ArtifactNotFound(f"no {stage} bundle for these inputs and settings in the store yet "
+                               "(cached_only: nothing computed)")
+    return compute(key), False
 
 
 class BundleWriter:

@@ -199,21 +199,26 @@ def run_local(
     from gait.ingest import ingest_video_found
     from gait.store import open_store
 
-    found_before: list[bool] = []
+    prefect_server_mode()  # a wrong setting is said before anything is stored
+    # Ingested first: a video that was in the store already may have every step there too, and
+    # then the services answer from the store without a flow run (gaitcli.from_store).
+    bundle, found = ingest_video_found(open_store(), Path(video))
+    if found and not external:
+        from gaitcli.from_store import run_from_store
 
-    def ingest() -> str:
-        bundle, found = ingest_video_found(open_store(), Path(video))
-        found_before.append(found)
-        return bundle.key
+        keys = run_from_store(bundle.key, out_dir, rotation_deg, cutoff_hz, filter_order, deidentify, listener)
+        if keys is not None:
+            return keys
 
     def relay(event: StageEvent) -> None:
         # the flow gets the key of the video ingested just now: its ingest step finds the bundle, so
         # the listener is told what this process found (cached only if it was there before)
-        if event.stage == INGEST and event.status == DONE and found_before:
-            event = replace(event, cached=found_before[0])
+        if event.stage == INGEST and event.status == DONE:
+            event = replace(event, cached=found)
         listener(event)
 
-    with local_runtime(ingest, relay if listener is not None else None, prefect_console, external) as video_key:
+    with local_runtime(lambda: bundle.key, relay if listener is not None else None, prefect_console,
+                       external) as video_key:
         from flows.gait_flow import gait_flow
 
         return gait_flow(

@@ -114,6 +114,13 @@ def test_run_writes_every_output(home, short_clip, tmp_path):
     again = _gait("run", str(clip), "--out", str(tmp_path / "again"), home=home)
     assert again.returncode == 0 and again.stderr.count("(cached)") >= 5, again.stderr
     assert "[1/6] ingest done (cached)" in again.stderr
+    assert "answered from the store" in (home / "logs" / "gait-run.log").read_text(), "a cached run ran a flow"
+    assert sha256_file(tmp_path / "again" / "analysis" / "gait_analysis.xlsx") == \
+        sha256_file(out / "analysis" / "gait_analysis.xlsx")
+    other = _gait("run", str(clip), "--out", str(tmp_path / "other"), "--cutoff-hz", "5", home=home)
+    assert other.returncode == 0, other.stderr  # not all in the store: the flow runs and computes the analysis
+    assert "[3/6] pose2d done (cached)" in other.stderr
+    assert "analysis done (cached)" not in other.stderr and "cutoff_hz 5" in other.stderr
 
 
 def test_no_deidentify_exports_the_video_as_filmed_and_says_so(home, short_clip, tmp_path):

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14gait/v1/stages.proto\x12\x07gait.v1\"T\n\x0cStageOutcome\x12\x12\n\nbundle_key\x18\x01 \x01(\t\x12\x0e\n\x06\x63\x61\x63hed\x18\x02 \x01(\x08\x12\x0f\n\x07seconds\x18\x03 \x01(\x01\x12\x0f\n\x07\x62\x61\x63kend\x18\x04 \x01(\t\"N\n\rRotateRequest\x12\x11\n\tvideo_key\x18\x01 \x01(\t\x12\x19\n\x0crotation_deg\x18\x02 \x01(\x05H\x00\x88\x01\x01\x42\x0f\n\r_rotation_deg\"\xa6\x01\n\x0eRotateResponse\x12&\n\x07outcome\x18\x01 \x01(\x0b\x32\x15.gait.v1.StageOutcome\x12\x1c\n\x14rotation_applied_deg\x18\x02 \x01(\x05\x12\x0e\n\x06\x66rames\x18\x03 \x01(\x05\x12\x0b\n\x03\x66ps\x18\x04 \x01(\x01\x12\r\n\x05width\x18\x05 \x01(\x05\x12\x0e\n\x06height\x18\x06 \x01(\x05\x12\x12\n\nduration_s\x18\x07 \x01(\x01\"\xa3\x01\n\rPose2DRequest\x12\x18\n\x10video_bundle_key\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x02 \x01(\t\x12 \n\x13min_detection_score\x18\x03 \x01(\x02H\x00\x88\x01\x01\x12\x14\n\x0cskip_overlay\x18\x04 \x01(\x08\x12\x17\n\x0fskip_deidentify\x18\x05 \x01(\x08\x42\x16\n\x14_min_detection_score\"\xaa\x01\n\x0ePose2DResponse\x12&\n\x07outcome\x18\x01 \x01(\x0b\x32\x15.gait.v1.StageOutcome\x12\x0e\n\x06\x66rames\x18\x02 \x01(\x05\x12\x16\n\x0e\x64\x65tection_rate\x18\x03 \x01(\x02\x12\x15\n\rsubject_track\x18\x04 \x01(\x05\x12\x16\n\x0esubject_reason\x18\x05 \x01(\t\x12\x19\n\x11\x66rames_per_second\x18\x06 \x01(\x02\";\n\rLift3DRequest\x12\x19\n\x11pose2d_bundle_key\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x02 \x01(\t\"`\n\x0eLift3DResponse\x12&\n\x07outcome\x18\x01 \x01(\x0b\x32\x15.gait.v1.StageOutcome\x12\x0e\n\x06\x66rames\x18\x02 \x01(\x05\x12\x16\n\x0evalid_fraction\x18\x03 \x01(\x02\"\x99\x01\n\x0f\x41nalysisRequest\x12\x19\n\x11pose2d_bundle_key\x18\x01 \x01(\t\x12\x19\n\x11lift3d_bundle_key\x18\x02 \x01(\t\x12\x16\n\tcutoff_hz\x18\x03 \x01(\x01H\x00\x88\x01\x01\x12\x19\n\x0c\x66ilter_order\x18\x04 \x01(\x05H\x01\x88\x01\x01\x42\x0c\n\n_cutoff_hzB\x0f\n\r_filter_order\"\xf6\x02\n\x18RecordingAnalysisRequest\x12\x1c\n\x14recording_bundle_key\x18\x01 \x01(\t\x12\x14\n\x07rate_hz\x18\x02 \x01(\x01H\x00\x88\x01\x01\x12\r\n\x05units\x18\x03 \x01(\t\x12\x0f\n\x07markers\x18\x04 \x01(\t\x12\x16\n\tcutoff_hz\x18\x05 \x01(\x01H\x01\x88\x01\x01\x12\x13\n\x0b\x63utoff_auto\x18\x06 \x01(\x08\x12\x19\n\x0c\x66ilter_order\x18\x07 \x01(\x05H\x02\x88\x01\x01\x12\x15\n\revents_method\x18\x08 \x01(\t\x12\x15\n\x08height_m\x18\t \x01(\x01H\x03\x88\x01\x01\x12\x16\n\tage_years\x18\n \x01(\x01H\x04\x88\x01\x01\x12\x0b\n\x03sex\x18\x0b \x01(\t\x12\x0f\n\x07up_axis\x18\x0c \x01(\t\x12\x14\n\x0c\x66orward_axis\x18\r \x01(\tB\n\n\x08_rate_hzB\x0c\n\n_cutoff_hzB\x0f\n\r_filter_orderB\x0b\n\t_height_mB\x0c\n\n_age_years\"y\n\x10\x41nalysisResponse\x12&\n\x07outcome\x18\x01 \x01(\x0b\x32\x15.gait.v1.StageOutcome\x12\x11\n\tcutoff_hz\x18\x02 \x01(\x01\x12\x14\n\x0c\x66ilter_order\x18\x03 \x01(\x05\x12\x14\n\x0ctrajectories\x18\x04 \x03(\t2J\n\rRotateService\x12\x39\n\x06Rotate\x12\x16.gait.v1.RotateRequest\x1a\x17.gait.v1.RotateResponse2P\n\rPose2DService\x12?\n\x0c\x45stimatePose\x12\x16.gait.v1.Pose2DRequest\x1a\x17.gait.v1.Pose2DResponse2H\n\rLift3DService\x12\x37\n\x04Lift\x12\x16.gait.v1.Lift3DRequest\x1a\x17.gait.v1.Lift3DResponse2\xa3\x01\n\x0f\x41nalysisService\x12>\n\x07\x41nalyze\x12\x18.gait.v1.AnalysisRequest\x1a\x19.gait.v1.AnalysisResponse\x12P\n\x10\x41nalyzeRecording\x12!.gait.v1.RecordingAnalysisRequest\x1a\x19.gait.v1.AnalysisResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14gait/v1/stages.proto\x12\x07gait.v1\"T\n\x0cStageOutcome\x12\x12\n\nbundle_key\x18\x01 \x01(\t\x12\x0e\n\x06\x63\x61\x63hed\x18\x02 \x01(\x08\x12\x0f\n\x07seconds\x18\x03 \x01(\x01\x12\x0f\n\x07\x62\x61\x63kend\x18\x04 \x01(\t\"c\n\rRotateRequest\x12\x11\n\tvideo_key\x18\x01 \x01(\t\x12\x19\n\x0crotation_deg\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12\x13\n\x0b\x63\x61\x63hed_only\x18\x03 \x01(\x08\x42\x0f\n\r_rotation_deg\"\xa6\x01\n\x0eRotateResponse\x12&\n\x07outcome\x18\x01 \x01(\x0b\x32\x15.gait.v1.StageOutcome\x12\x1c\n\x14rotation_applied_deg\x18\x02 \x01(\x05\x12\x0e\n\x06\x66rames\x18\x03 \x01(\x05\x12\x0b\n\x03\x66ps\x18\x04 \x01(\x01\x12\r\n\x05width\x18\x05 \x01(\x05\x12\x0e\n\x06height\x18\x06 \x01(\x05\x12\x12\n\nduration_s\x18\x07 \x01(\x01\"\xb8\x01\n\rPose2DRequest\x12\x18\n\x10video_bundle_key\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x02 \x01(\t\x12 \n\x13min_detection_score\x18\x03 \x01(\x02H\x00\x88\x01\x01\x12\x14\n\x0cskip_overlay\x18\x04 \x01(\x08\x12\x17\n\x0fskip_deidentify\x18\x05 \x01(\x08\x12\x13\n\x0b\x63\x61\x63hed_only\x18\x06 \x01(\x08\x42\x16\n\x14_min_detection_score\"\xaa\x01\n\x0ePose2DResponse\x12&\n\x07outcome\x18\x01 \x01(\x0b\x32\x15.gait.v1.StageOutcome\x12\x0e\n\x06\x66rames\x18\x02 \x01(\x05\x12\x16\n\x0e\x64\x65tection_rate\x18\x03 \x01(\x02\x12\x15\n\rsubject_track\x18\x04 \x01(\x05\x12\x16\n\x0esubject_reason\x18\x05 \x01(\t\x12\x19\n\x11\x66rames_per_second\x18\x06 \x01(\x02\"P\n\rLift3DRequest\x12\x19\n\x11pose2d_bundle_key\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x02 \x01(\t\x12\x13\n\x0b\x63\x61\x63hed_only\x18\x03 \x01(\x08\"`\n\x0eLift3DResponse\x12&\n\x07outcome\x18\x01 \x01(\x0b\x32\x15.gait.v1.StageOutcome\x12\x0e\n\x06\x66rames\x18\x02 \x01(\x05\x12\x16\n\x0evalid_fraction\x18\x03 \x01(\x02\"\xae\x01\n\x0f\x41nalysisRequest\x12\x19\n\x11pose2d_bundle_key\x18\x01 \x01(\t\x12\x19\n\x11lift3d_bundle_key\x18\x02 \x01(\t\x12\x16\n\tcutoff_hz\x18\x03 \x01(\x01H\x00\x88\x01\x01\x12\x19\n\x0c\x66ilter_order\x18\x04 \x01(\x05H\x01\x88\x01\x01\x12\x13\n\x0b\x63\x61\x63hed_only\x18\x05 \x01(\x08\x42\x0c\n\n_cutoff_hzB\x0f\n\r_filter_order\"\xf6\x02\n\x18RecordingAnalysisRequest\x12\x1c\n\x14recording_bundle_key\x18\x01 \x01(\t\x12\x14\n\x07rate_hz\x18\x02 \x01(\x01H\x00\x88\x01\x01\x12\r\n\x05units\x18\x03 \x01(\t\x12\x0f\n\x07markers\x18\x04 \x01(\t\x12\x16\n\tcutoff_hz\x18\x05 \x01(\x01H\x01\x88\x01\x01\x12\x13\n\x0b\x63utoff_auto\x18\x06 \x01(\x08\x12\x19\n\x0c\x66ilter_order\x18\x07 \x01(\x05H\x02\x88\x01\x01\x12\x15\n\revents_method\x18\x08 \x01(\t\x12\x15\n\x08height_m\x18\t \x01(\x01H\x03\x88\x01\x01\x12\x16\n\tage_years\x18\n \x01(\x01H\x04\x88\x01\x01\x12\x0b\n\x03sex\x18\x0b \x01(\t\x12\x0f\n\x07up_axis\x18\x0c \x01(\t\x12\x14\n\x0c\x66orward_axis\x18\r \x01(\tB\n\n\x08_rate_hzB\x0c\n\n_cutoff_hzB\x0f\n\r_filter_orderB\x0b\n\t_height_mB\x0c\n\n_age_years\"y\n\x10\x41nalysisResponse\x12&\n\x07outcome\x18\x01 \x01(\x0b\x32\x15.gait.v1.StageOutcome\x12\x11\n\tcutoff_hz\x18\x02 \x01(\x01\x12\x14\n\x0c\x66ilter_order\x18\x03 \x01(\x05\x12\x14\n\x0ctrajectories\x18\x04 \x03(\t2J\n\rRotateService\x12\x39\n\x06Rotate\x12\x16.gait.v1.RotateRequest\x1a\x17.gait.v1.RotateResponse2P\n\rPose2DService\x12?\n\x0c\x45stimatePose\x12\x16.gait.v1.Pose2DRequest\x1a\x17.gait.v1.Pose2DResponse2H\n\rLift3DService\x12\x37\n\x04Lift\x12\x16.gait.v1.Lift3DRequest\x1a\x17.gait.v1.Lift3DResponse2\xa3\x01\n\x0f\x41nalysisService\x12>\n\x07\x41nalyze\x12\x18.gait.v1.AnalysisRequest\x1a\x19.gait.v1.AnalysisResponse\x12P\n\x10\x41nalyzeRecording\x12!.gait.v1.RecordingAnalysisRequest\x1a\x19.gait.v1.AnalysisResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,29 +34,29 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STAGEOUTCOME']._serialized_start=33
   _globals['_STAGEOUTCOME']._serialized_end=117
   _globals['_ROTATEREQUEST']._serialized_start=119
-  _globals['_ROTATEREQUEST']._serialized_end=197
-  _globals['_ROTATERESPONSE']._serialized_start=200
-  _globals['_ROTATERESPONSE']._serialized_end=366
-  _globals['_POSE2DREQUEST']._serialized_start=369
-  _globals['_POSE2DREQUEST']._serialized_end=532
-  _globals['_POSE2DRESPONSE']._serialized_start=535
-  _globals['_POSE2DRESPONSE']._serialized_end=705
-  _globals['_LIFT3DREQUEST']._serialized_start=707
-  _globals['_LIFT3DREQUEST']._serialized_end=766
-  _globals['_LIFT3DRESPONSE']._serialized_start=768
-  _globals['_LIFT3DRESPONSE']._serialized_end=864
-  _globals['_ANALYSISREQUEST']._serialized_start=867
-  _globals['_ANALYSISREQUEST']._serialized_end=1020
-  _globals['_RECORDINGANALYSISREQUEST']._serialized_start=1023
-  _globals['_RECORDINGANALYSISREQUEST']._serialized_end=1397
-  _globals['_ANALYSISRESPONSE']._serialized_start=1399
-  _globals['_ANALYSISRESPONSE']._serialized_end=1520
-  _globals['_ROTATESERVICE']._serialized_start=1522
-  _globals['_ROTATESERVICE']._serialized_end=1596
-  _globals['_POSE2DSERVICE']._serialized_start=1598
-  _globals['_POSE2DSERVICE']._serialized_end=1678
-  _globals['_LIFT3DSERVICE']._serialized_start=1680
-  _globals['_LIFT3DSERVICE']._serialized_end=1752
-  _globals['_ANALYSISSERVICE']._serialized_start=1755
-  _globals['_ANALYSISSERVICE']._serialized_end=1918
+  _globals['_ROTATEREQUEST']._serialized_end=218
+  _globals['_ROTATERESPONSE']._serialized_start=221
+  _globals['_ROTATERESPONSE']._serialized_end=387
+  _globals['_POSE2DREQUEST']._serialized_start=390
+  _globals['_POSE2DREQUEST']._serialized_end=574
+  _globals['_POSE2DRESPONSE']._serialized_start=577
+  _globals['_POSE2DRESPONSE']._serialized_end=747
+  _globals['_LIFT3DREQUEST']._serialized_start=749
+  _globals['_LIFT3DREQUEST']._serialized_end=829
+  _globals['_LIFT3DRESPONSE']._serialized_start=831
+  _globals['_LIFT3DRESPONSE']._serialized_end=927
+  _globals['_ANALYSISREQUEST']._serialized_start=930
+  _globals['_ANALYSISREQUEST']._serialized_end=1104
+  _globals['_RECORDINGANALYSISREQUEST']._serialized_start=1107
+  _globals['_RECORDINGANALYSISREQUEST']._serialized_end=1481
+  _globals['_ANALYSISRESPONSE']._serialized_start=1483
+  _globals['_ANALYSISRESPONSE']._serialized_end=1604
+  _globals['_ROTATESERVICE']._serialized_start=1606
+  _globals['_ROTATESERVICE']._serialized_end=1680
+  _globals['_POSE2DSERVICE']._serialized_start=1682
+  _globals['_POSE2DSERVICE']._serialized_end=1762
+  _globals['_LIFT3DSERVICE']._serialized_start=1764
+  _globals['_LIFT3DSERVICE']._serialized_end=1836
+  _globals['_ANALYSISSERVICE']._serialized_start=1839
+  _globals['_ANALYSISSERVICE']._serialized_end=2002
 # @@protoc_insertion_point(module_scope)

@@ -19,12 +19,14 @@ class StageOutcome(_message.Message):
     def __init__(self, bundle_key: _Optional[str] = ..., cached: _Optional[bool] = ..., seconds: _Optional[float] = ..., backend: _Optional[str] = ...) -> None: ...
 
 class RotateRequest(_message.Message):
-    __slots__ = ("video_key", "rotation_deg")
+    __slots__ = ("video_key", "rotation_deg", "cached_only")
     VIDEO_KEY_FIELD_NUMBER: _ClassVar[int]
     ROTATION_DEG_FIELD_NUMBER: _ClassVar[int]
+    CACHED_ONLY_FIELD_NUMBER: _ClassVar[int]
     video_key: str
     rotation_deg: int
-    def __init__(self, video_key: _Optional[str] = ..., rotation_deg: _Optional[int] = ...) -> None: ...
+    cached_only: bool
+    def __init__(self, video_key: _Optional[str] = ..., rotation_deg: _Optional[int] = ..., cached_only: _Optional[bool] = ...) -> None: ...
 
 class RotateResponse(_message.Message):
     __slots__ = ("outcome", "rotation_applied_deg", "frames", "fps", "width", "height", "duration_s")
@@ -45,18 +47,20 @@ class RotateResponse(_message.Message):
     def __init__(self, outcome: _Optional[_Union[StageOutcome, _Mapping]] = ..., rotation_applied_deg: _Optional[int] = ..., frames: _Optional[int] = ..., fps: _Optional[float] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., duration_s: _Optional[float] = ...) -> None: ...
 
 class Pose2DRequest(_message.Message):
-    __slots__ = ("video_bundle_key", "backend", "min_detection_score", "skip_overlay", "skip_deidentify")
+    __slots__ = ("video_bundle_key", "backend", "min_detection_score", "skip_overlay", "skip_deidentify", "cached_only")
     VIDEO_BUNDLE_KEY_FIELD_NUMBER: _ClassVar[int]
     BACKEND_FIELD_NUMBER: _ClassVar[int]
     MIN_DETECTION_SCORE_FIELD_NUMBER: _ClassVar[int]
     SKIP_OVERLAY_FIELD_NUMBER: _ClassVar[int]
     SKIP_DEIDENTIFY_FIELD_NUMBER: _ClassVar[int]
+    CACHED_ONLY_FIELD_NUMBER: _ClassVar[int]
     video_bundle_key: str
     backend: str
     min_detection_score: float
     skip_overlay: bool
     skip_deidentify: bool
-    def __init__(self, video_bundle_key: _Optional[str] = ..., backend: _Optional[str] = ..., min_detection_score: _Optional[float] = ..., skip_overlay: _Optional[bool] = ..., skip_deidentify: _Optional[bool] = ...) -> None: ...
+    cached_only: bool
+    def __init__(self, video_bundle_key: _Optional[str] = ..., backend: _Optional[str] = ..., min_detection_score: _Optional[float] = ..., skip_overlay: _Optional[bool] = ..., skip_deidentify: _Optional[bool] = ..., cached_only: _Optional[bool] = ...) -> None: ...
 
 class Pose2DResponse(_message.Message):
     __slots__ = ("outcome", "frames", "detection_rate", "subject_track", "subject_reason", "frames_per_second")
@@ -75,12 +79,14 @@ class Pose2DResponse(_message.Message):
     def __init__(self, outcome: _Optional[_Union[StageOutcome, _Mapping]] = ..., frames: _Optional[int] = ..., detection_rate: _Optional[float] = ..., subject_track: _Optional[int] = ..., subject_reason: _Optional[str] = ..., frames_per_second: _Optional[float] = ...) -> None: ...
 
 class Lift3DRequest(_message.Message):
-    __slots__ = ("pose2d_bundle_key", "backend")
+    __slots__ = ("pose2d_bundle_key", "backend", "cached_only")
     POSE2D_BUNDLE_KEY_FIELD_NUMBER: _ClassVar[int]
     BACKEND_FIELD_NUMBER: _ClassVar[int]
+    CACHED_ONLY_FIELD_NUMBER: _ClassVar[int]
     pose2d_bundle_key: str
     backend: str
-    def __init__(self, pose2d_bundle_key: _Optional[str] = ..., backend: _Optional[str] = ...) -> None: ...
+    cached_only: bool
+    def __init__(self, pose2d_bundle_key: _Optional[str] = ..., backend: _Optional[str] = ..., cached_only: _Optional[bool] = ...) -> None: ...
 
 class Lift3DResponse(_message.Message):
     __slots__ = ("outcome", "frames", "valid_fraction")
@@ -93,16 +99,18 @@ class Lift3DResponse(_message.Message):
     def __init__(self, outcome: _Optional[_Union[StageOutcome, _Mapping]] = ..., frames: _Optional[int] = ..., valid_fraction: _Optional[float] = ...) -> None: ...
 
 class AnalysisRequest(_message.Message):
-    __slots__ = ("pose2d_bundle_key", "lift3d_bundle_key", "cutoff_hz", "filter_order")
+    __slots__ = ("pose2d_bundle_key", "lift3d_bundle_key", "cutoff_hz", "filter_order", "cached_only")
     POSE2D_BUNDLE_KEY_FIELD_NUMBER: _ClassVar[int]
     LIFT3D_BUNDLE_KEY_FIELD_NUMBER: _ClassVar[int]
     CUTOFF_HZ_FIELD_NUMBER: _ClassVar[int]
     FILTER_ORDER_FIELD_NUMBER: _ClassVar[int]
+    CACHED_ONLY_FIELD_NUMBER: _ClassVar[int]
     pose2d_bundle_key: str
     lift3d_bundle_key: str
     cutoff_hz: float
     filter_order: int
-    def __init__(self, pose2d_bundle_key: _Optional[str] = ..., lift3d_bundle_key: _Optional[str] = ..., cutoff_hz: _Optional[float] = ..., filter_order: _Optional[int] = ...) -> None: ...
+    cached_only: bool
+    def __init__(self, pose2d_bundle_key: _Optional[str] = ..., lift3d_bundle_key: _Optional[str] = ..., cutoff_hz: _Optional[float] = ..., filter_order: _Optional[int] = ..., cached_only: _Optional[bool] = ...) -> None: ...
 
 class RecordingAnalysisRequest(_message.Message):
     __slots__ = ("recording_bundle_key", "rate_hz", "units", "markers", "cutoff_hz", "cutoff_auto", "filter_order", "events_method", "height_m", "age_years", "sex", "up_axis", "forward_axis")

@@ -77,7 +77,8 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
                   "min_keypoint_score": MIN_KEYPOINT_SCORE}
         bundle, cached = cached_stage(self.store, ANALYSIS, STAGE_VERSIONS[ANALYSIS],
                                       {POSE2D: pose2d.digest, LIFT3D: lift3d.digest}, config,
-                                      lambda key: self._compute(pose2d, lift3d, lowpass, fps, key, config))
+                                      lambda key: self._compute(pose2d, lift3d, lowpass, fps, key, config),
+                                      cached_only=request.cached_only)
         return stages_pb2.AnalysisResponse(
             outcome=outcome(bundle.key, cached, started, BACKEND), cutoff_hz=lowpass.cutoff_hz,
             filter_order=lowpass.order, trajectories=bundle.meta["trajectories"],

@@ -41,7 +41,8 @@ class Lift3DServicer(stages_pb2_grpc.Lift3DServiceServicer):
         backend = self._backend(request.backend or self.default_backend)
         backend_id = f"{backend.name}/{backend.version}"
         bundle, cached = cached_stage(self.store, LIFT3D, STAGE_VERSIONS[LIFT3D], {POSE2D: pose2d.digest},
-                                      {"backend": backend_id}, lambda key: self._compute(backend, pose2d, key, backend_id))
+                                      {"backend": backend_id}, lambda key: self._compute(backend, pose2d, key, backend_id),
+                                      cached_only=request.cached_only)
         return stages_pb2.Lift3DResponse(
             outcome=outcome(bundle.key, cached, started, backend_id),
             frames=bundle.meta["frames"], valid_fraction=bundle.meta["valid_fraction"],

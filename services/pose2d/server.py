@@ -89,7 +89,8 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
                 return self._compute(self._backend(cls, min_score), video, key, config, not request.skip_overlay,
                                      deidentify, CallGuard(context))
 
-        bundle, cached = cached_stage(self.store, POSE2D, STAGE_VERSIONS[POSE2D], {VIDEO: video.digest}, config, compute)
+        bundle, cached = cached_stage(self.store, POSE2D, STAGE_VERSIONS[POSE2D], {VIDEO: video.digest}, config, compute,
+                                      cached_only=request.cached_only)
         meta = bundle.meta
         return stages_pb2.Pose2DResponse(
             outcome=outcome(bundle.key, cached, started, config["backend"]), frames=meta["frames"],

@@ -34,7 +34,8 @@ class RotateServicer(stages_pb2_grpc.RotateServiceServicer):
         override = request.rotation_deg if request.HasField("rotation_deg") else None
         config = {"rotation_deg": override, "preset": UPRIGHT_PRESET, "max_long_side": self.max_long_side}
         bundle, cached = cached_stage(self.store, ROTATE, STAGE_VERSIONS[ROTATE], {VIDEO: source.digest}, config,
-                                      lambda key: self._compute(source, key, override, config, CallGuard(context)))
+                                      lambda key: self._compute(source, key, override, config, CallGuard(context)),
+                                      cached_only=request.cached_only)
         meta = bundle.meta
         return stages_pb2.RotateResponse(
             outcome=outcome(bundle.key, cached, started, BACKEND),

@@ -77,6 +77,18 @@ def test_second_run_is_cached(stubs, store, phone_portrait_clip):
     assert second.outcome.cached and second.outcome.bundle_key == first.outcome.bundle_key
 
 
+def test_cached_only_computes_nothing_and_answers_from_the_store(stubs, store, upright_frames, tmp_path):
+    clip = _encode(upright_frames[:5], tmp_path / "five_frames.mp4")  # a video no other test rotates
+    with pytest.raises(grpc.RpcError) as refused:
+        _rotate(stubs, store, clip, cached_only=True)
+    assert refused.value.code() == grpc.StatusCode.NOT_FOUND and "nothing computed" in refused.value.details()
+    computed = _rotate(stubs, store, clip)
+    assert not computed.outcome.cached, "the cached_only call committed a bundle"
+    answered = _rotate(stubs, store, clip, cached_only=True)
+    assert answered.outcome.cached and answered.outcome.bundle_key == computed.outcome.bundle_key
+    assert answered.frames == computed.frames == 5
+
+
 def _video_bundle_with(store, name: str, data: bytes) -> str:
     """A `video` bundle holding arbitrary bytes, as a client could upload it."""
     import hashlib
