@@ -5,13 +5,14 @@
 The Prefect API the run reports to is, in order of preference: the one PREFECT_API_URL names when
 it answers (e.g. a `gait stack` that is up: the run then shows in its UI), else gait's own Prefect
 server on loopback (`flows.local_server`), which a previous command left running or this one starts
-first thing, in the background, so that its start-up (~8 CPU s) overlaps the import of Prefect,
-the services' start-up and the ingest of the video; it stops after GAIT_PREFECT_IDLE_S without a
-request. GAIT_PREFECT_SERVER=temporary: Prefect's temporary server instead, a child process
+first thing, in the background, so that its start-up (~8 CPU s) overlaps the import of Prefect
+and the services' start-up; it stops after GAIT_PREFECT_IDLE_S without a request. GAIT_PREFECT_SERVER=temporary: Prefect's temporary server instead, a child process
 stopped at the end of the command.
 
 The video is ingested here, before the flow run, and the flow gets its content-hash key: the
-clinic's file name never reaches Prefect's database, logs or UI.
+clinic's file name never reaches Prefect's database, logs or UI. A video that was in the store
+already, with every step of its chain there too, is answered from the store with no flow run
+(`gaitcli.from_store`).
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import sys
 import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Iterator
 
 from flows.progress import DONE, Listener, StageEvent
 from flows.local_server import LocalServer, ensure_running
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     from prefect.states import State
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 @contextmanager
@@ -102,16 +102,13 @@ def _why_silent(line: str) -> str:
 
 @contextmanager
 def local_runtime(
-    prepare: Callable[[], T],
     listener: Listener | None = None,
     prefect_console: bool = True,
     external: bool = False,
-) -> Iterator[T]:
+) -> Iterator[None]:
     """The four services on loopback (or, `external`, the running ones at GAIT_<STAGE>_ADDR) and a
-    Prefect API for flow runs in this process, for a `with` block.
-
-    `prepare()` runs while the API server starts (after the services are up); its result is what
-    the block gets. See `run_local` for `listener` and `prefect_console`.
+    Prefect API for flow runs in this process, for a `with` block. See `run_local` for `listener`
+    and `prefect_console`.
     """
     started = time.perf_counter()
     configure_prefect()
@@ -123,7 +120,7 @@ def local_runtime(
                 log.warning("PREFECT_API_URL does not answer; using gait's own Prefect server", extra={"api": api_url})
             api = _own_prefect_api(stack)
 
-        # While the API server starts: import Prefect, start the services, prepare (e.g. ingest).
+        # While the API server starts: import Prefect, start the services.
         from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
         from flows import progress
@@ -134,7 +131,6 @@ def local_runtime(
         else:
             services = stack.enter_context(LocalServices())
             stack.enter_context(_environment(services.environment()))
-        prepared = prepare()
         if api is not None:
             api_url = api.wait_ready()
         log.info("prefect api ready", extra={"seconds": round(time.perf_counter() - started, 2)})
@@ -152,7 +148,7 @@ def local_runtime(
             stack.enter_context(_quiet_prefect_console())
         if listener is not None:
             stack.enter_context(progress.listening(listener))
-        yield prepared
+        yield
 
 
 def _own_prefect_api(stack: ExitStack) -> TemporaryPrefectAPI | LocalServer:
@@ -217,12 +213,11 @@ def run_local(
             event = replace(event, cached=found)
         listener(event)
 
-    with local_runtime(lambda: bundle.key, relay if listener is not None else None, prefect_console,
-                       external) as video_key:
+    with local_runtime(relay if listener is not None else None, prefect_console, external):
         from flows.gait_flow import gait_flow
 
         return gait_flow(
-            video=video_key,
+            video=bundle.key,
             rotation_deg=rotation_deg,
             cutoff_hz=cutoff_hz,
             filter_order=filter_order,
@@ -243,7 +238,7 @@ def run_batch_local(
     """Run the `gait/batch` flow in this process on videos already in the store (see
     `flows.batch_flow.batch_flow`). Returns the flow run's final state: Completed, or Failed when a
     video failed (its result is then still the batch's result) or the batch could not start."""
-    with local_runtime(lambda: None, prefect_console=prefect_console, external=external):
+    with local_runtime(prefect_console=prefect_console, external=external):
         from flows.batch_flow import batch_flow
 
         return batch_flow(prefix=prefix, keys=keys, concurrency=concurrency,
