@@ -9,7 +9,7 @@ GAIT := $(VENV)/bin/gait
 SCAN_VENV := .venv-scan
 CHECKOV := checkov==3.3.30
 
-.PHONY: setup scan-venv scan demo test stack bench bench-peer bench-profile bench-batch clean-output images images-registry
+.PHONY: setup scan-venv scan demo test stack bench bench-peer bench-profile bench-batch bench-rotate clean-output images images-registry
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,3 +67,7 @@ bench-profile: setup
 # `gait batch` on 4 demo variants at concurrency 2: videos per CPU-hour
 bench-batch: setup
 	$(PY) benchmarks/batch.py
+
+# rotate on an upright H.264 clip: the stream copy against the re-encoding
+bench-rotate: setup
+	$(PY) benchmarks/rotate_copy.py

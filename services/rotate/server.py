@@ -1,4 +1,4 @@
-"""RotateService: ingested video bundle -> upright H.264 video bundle."""
+"""RotateService: ingested video bundle -> upright, constant-frame-rate video bundle."""
 from __future__ import annotations
 
 import tempfile
@@ -51,7 +51,9 @@ class RotateServicer(stages_pb2_grpc.RotateServiceServicer):
                 upright = make_upright(video, writer.path(UPRIGHT_VIDEO), writer.path(DETECTION_PROXY), override,
                                        guard.should_continue, self.max_long_side)
                 meta = upright.as_meta()
-                writer.add(UPRIGHT_VIDEO, "video/mp4", "the video with its frames upright, H.264, constant frame rate, no audio or metadata",
+                how = ("H.264, the source's own stream (already upright at a constant frame rate)"
+                       if upright.stream_copied else "H.264 re-encoded at a constant frame rate")
+                writer.add(UPRIGHT_VIDEO, "video/mp4", f"the video with its frames upright, {how}, no audio or metadata",
                            {"fps": upright.fps, "frames": upright.frames, "width": upright.width, "height": upright.height})
                 writer.add(DETECTION_PROXY, "video/mp4", "the same frames at most 640 px on their long side, for person detection",
                            {"fps": upright.fps, "frames": upright.frames, "long_side_px": PROXY_LONG_SIDE})

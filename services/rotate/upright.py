@@ -1,10 +1,13 @@
-"""Make a phone video upright and re-encode it as H.264 with constant frame rate.
+"""Make a phone video upright, at a constant frame rate, without audio or container metadata.
 
 Phones store portrait video as landscape frames plus a display-matrix rotation that players
 apply. Analysis needs the frames themselves upright, so the rotation is applied to the pixels
-(ffmpeg's transpose filter, with ffmpeg's own auto-rotation off so it is applied exactly once),
-the tag is dropped, and so are audio and container metadata (voices, GPS position, device names
-can identify a patient).
+(ffmpeg's transpose filter, with ffmpeg's own auto-rotation off so it is applied exactly once)
+and the video re-encoded as H.264 at a constant frame rate. An H.264 video that is already
+upright, 4:2:0, at a constant frame rate, of even size and within the size bound is
+stream-copied instead: the camera's own frames, no generation loss, a fifth of the stage's CPU.
+Either way audio and container metadata are dropped (voices, GPS position, device names can
+identify a patient).
 """
 from __future__ import annotations
 
@@ -24,6 +27,14 @@ VALID_ROTATIONS = (0, 90, 180, 270)
 # Clockwise rotation -> ffmpeg filter that applies it.
 _FILTERS = {0: None, 90: "transpose=clock", 180: "hflip,vflip", 270: "transpose=cclock"}
 _FRAME_PROGRESS = re.compile(r"^frame=(\d+)$")
+_PACKET = re.compile(r"^\d+,\s*-?\d+,\s*(-?\d+),")
+# Frame durations may differ by a tick of the container's clock (rounding), not more.
+_CONSTANT_RATE_TICKS = 1
+# The upright video is H.264 4:2:0 (what every player and browser reads: it is exported as
+# video/upright.mp4 with --no-deidentify), so only such a source is copied; HEVC, VP9, AV1,
+# 10-bit or 4:2:2 sources are re-encoded. yuvj420p is 4:2:0 at full range (some phones' H.264).
+COPIED_PIXEL_FORMATS = ("yuv420p", "yuvj420p")
+_STREAM = re.compile(r"Stream #0:\d+\S*: Video: (\w+)[^,]*, (\w+)")
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,7 @@ class UprightVideo:
     source_height: int
     source_codec: str
     duration_s: float
+    stream_copied: bool  # the source's frames as they were (upright, constant rate): not re-encoded
 
     def as_meta(self) -> dict:
         return asdict(self)
@@ -68,6 +80,48 @@ UPRIGHT_PRESET, UPRIGHT_CRF = "veryfast", 20
 UPRIGHT_THREADS = 3
 
 
+@dataclass(frozen=True)
+class VideoStream:
+    """The first video stream as the container stores it, read without decoding (~50 ms for the demo)."""
+
+    codec: str
+    pixel_format: str
+    presentation_ticks: list[int]  # the packets' presentation timestamps, in display order
+
+
+def read_video_stream(source: Path) -> VideoStream:
+    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "info", "-i", str(source),
+               "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-"]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        return VideoStream("", "", [])
+    described = _STREAM.search(result.stderr)
+    codec, pixel_format = described.groups() if described else ("", "")
+    ticks = sorted(int(m.group(1)) for m in map(_PACKET.match, result.stdout.splitlines()) if m)
+    return VideoStream(codec, pixel_format, ticks)
+
+
+def is_constant_rate(times: list[int]) -> bool:
+    """Every frame lasts as long as the others, to a tick: what a phone's variable-rate recording is not."""
+    if len(times) < 2:
+        return False
+    steps = [b - a for a, b in zip(times, times[1:])]
+    typical = sorted(steps)[len(steps) // 2]
+    return typical > 0 and all(abs(step - typical) <= _CONSTANT_RATE_TICKS for step in steps)
+
+
+def can_stream_copy(source: Path, info: VideoInfo, rotation: int, max_long_side: int) -> bool:
+    """Whether the stored frames already are what the stage writes: upright (no rotation to apply
+    and no tag), even-sized, within the size bound, 8-bit 4:2:0 H.264 at a constant frame rate."""
+    if rotation or info.rotation_meta_deg or info.width % 2 or info.height % 2:
+        return False
+    if 0 < max_long_side < max(info.width, info.height):
+        return False
+    stream = read_video_stream(source)
+    return (stream.codec == "h264" and stream.pixel_format in COPIED_PIXEL_FORMATS
+            and is_constant_rate(stream.presentation_ticks))
+
+
 def make_upright(
     source: Path,
     target: Path,
@@ -76,31 +130,38 @@ def make_upright(
     should_continue: Callable[[], bool] = lambda: True,
     max_long_side: int = 0,
 ) -> UprightVideo:
-    """Write the upright H.264 video to `target`, and to `proxy` the same frames at most 640 px on
-    their long side (what person detection needs, about 15 times cheaper to decode than a phone's
-    full-HD frames). Frames longer than `max_long_side` px (0: no limit) are scaled down to it
-    first, so what every later stage holds per frame is bounded. InvalidInput for files that are
-    not usable video."""
+    """Write the upright H.264 video to `target` (the source's own stream where `can_stream_copy`),
+    and to `proxy` the same frames at most 640 px on their long side
+    (what person detection needs, about 15 times cheaper to decode than a phone's full-HD frames).
+    Frames longer than `max_long_side` px (0: no limit) are scaled down to it first, so what every
+    later stage holds per frame is bounded. InvalidInput for files that are not usable video."""
     info = probe(source)
     rotation = choose_rotation(info, override_deg)
+    copied = can_stream_copy(source, info, rotation, max_long_side)
     bounded = (f"scale='if(gte(iw,ih),{max_long_side},-2)':'if(gte(iw,ih),-2,{max_long_side})'"
                if 0 < max_long_side < max(info.width, info.height) else None)
     upright = ",".join(f for f in (_FILTERS[rotation], bounded, "pad=ceil(iw/2)*2:ceil(ih/2)*2") if f)
     small = (f"scale='if(gte(iw,ih),{PROXY_LONG_SIDE},-2)':'if(gte(iw,ih),-2,{PROXY_LONG_SIDE})'")
     frames_in_step = ["-fps_mode", "cfr", "-r", f"{info.fps:.6f}", "-pix_fmt", "yuv420p", "-c:v", "libx264"]
+    private = ["-an", "-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1"]
+    if copied:
+        graph = f"[0:v:0]{small}[proxy]"
+        full = ["-map", "0:v:0", *private, "-c:v", "copy"]
+    else:
+        graph = f"[0:v:0]{upright},split=2[full][small];[small]{small}[proxy]"
+        full = ["-map", "[full]", *private, *frames_in_step, "-preset", UPRIGHT_PRESET, "-crf", str(UPRIGHT_CRF),
+                "-threads", str(UPRIGHT_THREADS)]
     command = [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-xerror",
         "-progress", "pipe:1",
         # Apply the rotation once, ourselves, and reset the display matrix so players do not rotate again.
         "-noautorotate", "-display_rotation:v:0", "0", "-i", str(source),
-        "-filter_complex", f"[0:v:0]{upright},split=2[full][small];[small]{small}[proxy]",
-        "-map", "[full]", "-an", "-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1", *frames_in_step,
-        "-preset", UPRIGHT_PRESET, "-crf", str(UPRIGHT_CRF),
-        "-threads", str(UPRIGHT_THREADS), "-movflags", "+faststart", str(target),
-        "-map", "[proxy]", "-an", "-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1", *frames_in_step,
+        "-filter_complex", graph,
+        *full, "-movflags", "+faststart", str(target),
+        "-map", "[proxy]", *private, *frames_in_step,
         "-preset", "ultrafast", "-crf", "23", "-threads", str(UPRIGHT_THREADS), str(proxy),
     ]
-    frames_written = _run_ffmpeg(command, should_continue, (target, proxy))
+    frames_written = _run_ffmpeg(command, should_continue, (target, proxy), copied)
     if frames_written == 0:
         raise InvalidInput("the video has no decodable frames")
     upright = probe(target)
@@ -114,11 +175,12 @@ def make_upright(
         frames=frames_written, fps=upright.fps, width=upright.width, height=upright.height,
         rotation_applied_deg=rotation, source_rotation_meta_deg=info.rotation_meta_deg,
         source_width=info.width, source_height=info.height, source_codec=info.codec,
-        duration_s=frames_written / upright.fps,
+        duration_s=frames_written / upright.fps, stream_copied=copied,
     )
 
 
-def _run_ffmpeg(command: list[str], should_continue: Callable[[], bool], outputs: tuple[Path, ...]) -> int:
+def _run_ffmpeg(command: list[str], should_continue: Callable[[], bool], outputs: tuple[Path, ...],
+                copied: bool) -> int:
     """Run ffmpeg, following its progress; returns the number of frames written. On failure the
     outputs are removed."""
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -139,7 +201,9 @@ def _run_ffmpeg(command: list[str], should_continue: Callable[[], bool], outputs
     if process.returncode != 0:
         _remove(outputs)
         raise InvalidInput(f"the video is corrupt or truncated: decoding stopped with an error after {frames} frames")
-    log.info("ffmpeg: %d frames decoded, rotated and encoded twice in %.2f CPU s", frames, cpu_s,
+    log.info("ffmpeg: %d frames decoded, %s in %.2f CPU s", frames,
+             "the video stream-copied (already upright, constant rate), the proxy encoded" if copied
+             else "rotated and encoded twice", cpu_s,
              extra={"phase": "rotate.ffmpeg", "cpu_s": round(cpu_s, 3)})
     return frames
 
