@@ -17,6 +17,7 @@ from gait.analysis.events import (
     OConnorEventDetector,
     SupportVelocityEventDetector,
     ZeniEventDetector,
+    alternating,
     toe_off_cutoff_hz,
     walking_direction,
 )
@@ -192,6 +193,12 @@ def _treadmill_note(part: dict[str, np.ndarray], rate: float, forward: np.ndarra
             "the pelvis stays in place): events are taken relative to the belt, lengths between the feet"]
 
 
+def _counted(events: pd.DataFrame) -> str:
+    """'1 right heel strike at 6.40 s', '2 events (...)'."""
+    named = [f"{e.side} {e.event.replace('_', ' ')} at {e.time_s:.2f} s" for e in events.itertuples()]
+    return f"1 {named[0]}" if len(named) == 1 else f"{len(named)} events ({', '.join(named)})"
+
+
 def _keypoint_confidence(confidence: dict[str, np.ndarray], events: pd.DataFrame, reach: int = 2) -> np.ndarray:
     """Per event, the mean keypoint confidence of its foot point (heel or toe, else the ankle)
     over the frames around it; 1 where the data carry no confidence (markers)."""
@@ -268,6 +275,11 @@ def analyze(trajectories: Trajectories, lowpass: ButterworthLowPass, events_meth
         found["frame"] += start
         found["time_s"] = found["frame"] / rate
         found["confidence"] *= _keypoint_confidence(trajectories.confidence, found)
+        found, doubled = alternating(found)
+        if len(doubled):
+            notes.append(f"bout {number}: {_counted(doubled)} left out: that foot had not left the ground since its "
+                         "previous heel strike (no toe off in between; a foot lands once per swing); the more confident "
+                         "strike kept")
         found["bout"] = number
         events.append(found)
         feet = {side: part.get(f"{side}_heel", part.get(f"{side}_ankle")) for side in sides}

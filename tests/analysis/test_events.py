@@ -11,6 +11,7 @@ from gait.analysis.events import (
     SupportVelocityEventDetector,
     ZeniEventDetector,
     _rise_to_share_of_peak,
+    alternating,
     toe_off_cutoff_hz,
     walking_direction,
 )
@@ -253,3 +254,29 @@ def test_a_toe_off_is_a_share_of_its_own_swing():
     gap[24] = np.nan  # the rise (between samples 24 and 25) is in a gap: no instant to stand behind
     assert _rise_to_share_of_peak(gap, 0, 100, 1 / 3) is None
     assert _rise_to_share_of_peak(-swing, 0, 100, 1 / 3) is None
+
+
+def _events(rows: list[tuple[str, str, float, float]]) -> pd.DataFrame:
+    return pd.DataFrame([(side, event, 100 * t, t, c) for side, event, t, c in rows], columns=EVENT_COLUMNS)
+
+
+def test_a_second_heel_strike_of_a_foot_still_in_stance_is_left_out():
+    """The HEVC copy of the demo clip: a right heel strike 0.13 s after the left one, the right foot
+    not having left the ground since its own strike at 5.71 s."""
+    walk = [("right", "heel_strike", 4.50, 0.99), ("left", "toe_off", 4.62, 0.99), ("left", "heel_strike", 5.08, 0.99),
+            ("right", "toe_off", 5.21, 0.95), ("right", "heel_strike", 5.71, 0.99), ("left", "toe_off", 5.83, 0.99),
+            ("left", "heel_strike", 6.27, 0.99), ("right", "heel_strike", 6.40, 0.52), ("left", "toe_off", 6.49, 0.21)]
+    before = steps_table(_events(walk))
+    assert before.step_time_s.min() == pytest.approx(0.13)
+    kept, left_out = alternating(_events(walk))
+    assert left_out[["side", "event", "time_s"]].values.tolist() == [["right", "heel_strike", 6.40]]
+    assert len(kept) == len(walk) - 1 and kept.time_s.is_monotonic_increasing
+    assert steps_table(kept).step_time_s.min() > 0.55
+
+
+def test_of_two_strikes_in_a_row_the_more_confident_stays_and_toe_offs_are_not_pruned():
+    walk = [("left", "heel_strike", 1.00, 0.6), ("left", "heel_strike", 1.10, 0.9), ("left", "toe_off", 1.70, 0.9),
+            ("left", "toe_off", 2.80, 0.8), ("left", "heel_strike", 3.00, 0.9), ("right", "heel_strike", 1.55, 0.9)]
+    kept, left_out = alternating(_events(walk))
+    assert left_out.time_s.tolist() == [1.00]
+    assert sorted(kept.time_s) == [1.10, 1.55, 1.70, 2.80, 3.00]  # two toe offs in a row: a strike was missed
