@@ -5,7 +5,7 @@ apply. Analysis needs the frames themselves upright, so the rotation is applied 
 (ffmpeg's transpose filter, with ffmpeg's own auto-rotation off so it is applied exactly once)
 and the video re-encoded as H.264 at a constant frame rate. An H.264 video that is already
 upright, 4:2:0, at a constant frame rate, of even size and within the size bound is
-stream-copied instead: the camera's own frames, no generation loss, a fifth of the stage's CPU.
+stream-copied instead: the camera's own frames, no generation loss, under a third of the stage's CPU.
 Either way audio and container metadata are dropped (voices, GPS position, device names can
 identify a patient).
 """
