@@ -110,12 +110,11 @@ def is_constant_rate(times: list[int]) -> bool:
     return typical > 0 and all(abs(step - typical) <= _CONSTANT_RATE_TICKS for step in steps)
 
 
-def can_stream_copy(source: Path, info: VideoInfo, rotation: int, max_long_side: int) -> bool:
-    """Whether the stored frames already are what the stage writes: upright (no rotation to apply
-    and no tag), even-sized, within the size bound, 8-bit 4:2:0 H.264 at a constant frame rate."""
-    if rotation or info.rotation_meta_deg or info.width % 2 or info.height % 2:
-        return False
-    if 0 < max_long_side < max(info.width, info.height):
+def can_stream_copy(source: Path, info: VideoInfo) -> bool:
+    """Whether the stored frames already are what the stage writes, once no rotation and no
+    scaling are to be applied: no rotation tag, even-sized, 8-bit 4:2:0 H.264 at a constant
+    frame rate."""
+    if info.rotation_meta_deg or info.width % 2 or info.height % 2:
         return False
     stream = read_video_stream(source)
     return (stream.codec == "h264" and stream.pixel_format in COPIED_PIXEL_FORMATS
@@ -137,9 +136,9 @@ def make_upright(
     later stage holds per frame is bounded. InvalidInput for files that are not usable video."""
     info = probe(source)
     rotation = choose_rotation(info, override_deg)
-    copied = can_stream_copy(source, info, rotation, max_long_side)
     bounded = (f"scale='if(gte(iw,ih),{max_long_side},-2)':'if(gte(iw,ih),-2,{max_long_side})'"
                if 0 < max_long_side < max(info.width, info.height) else None)
+    copied = rotation == 0 and bounded is None and can_stream_copy(source, info)
     upright = ",".join(f for f in (_FILTERS[rotation], bounded, "pad=ceil(iw/2)*2:ceil(ih/2)*2") if f)
     small = (f"scale='if(gte(iw,ih),{PROXY_LONG_SIDE},-2)':'if(gte(iw,ih),-2,{PROXY_LONG_SIDE})'")
     frames_in_step = ["-fps_mode", "cfr", "-r", f"{info.fps:.6f}", "-pix_fmt", "yuv420p", "-c:v", "libx264"]
