@@ -14,10 +14,12 @@ from gait.analysis.events import (
     EVENT_COLUMNS,
     EventDetector,
     FootContactEventDetector,
+    MIN_FLIGHT_S,
     OConnorEventDetector,
     SupportVelocityEventDetector,
     ZeniEventDetector,
     alternating,
+    grounded,
     toe_off_cutoff_hz,
     walking_direction,
 )
@@ -280,6 +282,11 @@ def analyze(trajectories: Trajectories, lowpass: ButterworthLowPass, events_meth
             notes.append(f"bout {number}: {_counted(doubled)} left out: that foot had not left the ground since its "
                          "previous heel strike (no toe off in between; a foot lands once per swing); the more confident "
                          "strike kept")
+        found, airborne = grounded(found)
+        if len(airborne):
+            notes.append(f"bout {number}: {_counted(airborne)} left out: the other foot had left the ground "
+                         f"under {MIN_FLIGHT_S:g} s before and had not landed again (walking keeps a foot on the ground; "
+                         "the foot that landed more recently is the one still standing)")
         found["bout"] = number
         events.append(found)
         feet = {side: part.get(f"{side}_heel", part.get(f"{side}_ankle")) for side in sides}

@@ -83,7 +83,7 @@ def camera_view_warnings(forward: np.ndarray | None) -> list[str]:
         return ["side view: step width lies along the camera's line of sight, where a single camera "
                 "judges depth poorly; read it as approximate",
                 "side view: the leg farther from the camera is often hidden behind the other; its angles "
-                "are less reliable"]
+                "and toe offs (so its stance, swing and double support) are less reliable"]
     return ["walking towards or away from the camera: step lengths lie along the line of sight, where a "
             "single camera judges depth poorly; read them as approximate"]
 

@@ -12,6 +12,7 @@ from gait.analysis.events import (
     ZeniEventDetector,
     _rise_to_share_of_peak,
     alternating,
+    grounded,
     toe_off_cutoff_hz,
     walking_direction,
 )
@@ -280,3 +281,30 @@ def test_of_two_strikes_in_a_row_the_more_confident_stays_and_toe_offs_are_not_p
     kept, left_out = alternating(_events(walk))
     assert left_out.time_s.tolist() == [1.00]
     assert sorted(kept.time_s) == [1.10, 1.55, 1.70, 2.80, 3.00]  # two toe offs in a row: a strike was missed
+
+
+def test_a_toe_off_while_the_other_foot_is_in_the_air_is_left_out():
+    """The demo clip's end: the left foot lands at 6.29 s, the right (trailing) foot leaves at 6.51 s,
+    and a left toe off at 6.58 s (the foot half outside the image) would have both feet in the air."""
+    walk = [("right", "heel_strike", 5.71, 0.99), ("left", "toe_off", 5.85, 0.99), ("left", "heel_strike", 6.29, 0.75),
+            ("right", "toe_off", 6.51, 0.29), ("left", "toe_off", 6.58, 0.57)]
+    kept, left_out = grounded(_events(walk))
+    assert left_out[["side", "event", "time_s"]].values.tolist() == [["left", "toe_off", 6.58]]
+    assert len(kept) == 4
+    before = steps_table(_events(walk))
+    assert before.stance_time_s.min() < 0.3  # the 0.29 s "stance" the wrong toe off made
+    assert not (steps_table(kept).stance_time_s < 0.5).any()
+
+
+def test_the_earlier_toe_off_goes_when_its_foot_landed_more_recently_and_far_apart_ones_stay():
+    walk = [("left", "heel_strike", 1.00, 0.9), ("right", "heel_strike", 1.60, 0.9), ("right", "toe_off", 1.70, 0.9),
+            ("left", "toe_off", 1.75, 0.6)]
+    kept, left_out = grounded(_events(walk))
+    assert left_out[["side", "time_s"]].values.tolist() == [["right", 1.70]]
+    # O'Connor's method misses heel strikes: real toe offs half a stride apart with no strike between
+    missed_strikes = [("left", "toe_off", 1.0, 0.9), ("right", "toe_off", 1.6, 0.9), ("left", "toe_off", 2.2, 0.9)]
+    kept, left_out = grounded(_events(missed_strikes))
+    assert left_out.empty and len(kept) == 3
+    # neither foot's strike known: the less confident goes
+    kept, left_out = grounded(_events([("left", "toe_off", 1.0, 0.9), ("right", "toe_off", 1.1, 0.4)]))
+    assert left_out.time_s.tolist() == [1.1]
