@@ -4,12 +4,13 @@ on a lab's motion-capture file."""
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from gait.analysis.bouts import StraightBoutDetector, fill_gaps
+from gait.analysis.crosscheck import MAX_DISAGREEMENT_S, doubted_toe_offs, is_side_view
 from gait.analysis.events import (
     EVENT_COLUMNS,
     EventDetector,
@@ -223,14 +224,45 @@ def _refiltered(trajectories: Trajectories, lowpass: ButterworthLowPass, cutoff_
     return positions
 
 
+def _image_plane_positions(image_plane: Trajectories, lowpass: ButterworthLowPass) -> tuple[dict, dict, np.ndarray]:
+    """The image keypoints as the analysis filters its own: (at the analysis's cutoff, at the feet's
+    own cutoff for toe offs, the image's up)."""
+    rate = image_plane.sampling_rate_hz
+    filtered = {name: lowpass.filter(p, rate) for name, p in image_plane.positions.items()}
+    filtered["pelvis"] = pelvis_estimate(filtered, rate)[0]
+    toe_cutoff = toe_off_cutoff_hz(image_plane.positions, rate, lowpass.cutoff_hz)
+    return filtered, _refiltered(image_plane, lowpass, toe_cutoff), image_plane.up
+
+
+def _image_plane_toe_offs(detector: EventDetector, positions: tuple[dict, dict, np.ndarray], start: int, stop: int,
+                          rate: float) -> pd.DataFrame:
+    """The toe offs the image keypoints give over frames [start, stop) with the same detector; none
+    where they show no walking direction there."""
+    filtered, for_toe_off, up = positions
+    part = _sliced(filtered, start, stop)
+    try:
+        forward = walking_direction(part, up)
+    except InvalidInput:
+        return pd.DataFrame(columns=EVENT_COLUMNS)
+    found = replace(detector).detect(part, rate, forward, up, toe_off_positions=_sliced(for_toe_off, start, stop)).events_
+    return found.assign(time_s=(found.frame + start) / rate)
+
+
+def _ms_range(seconds: pd.Series) -> str:
+    low, high = 1000 * float(seconds.min()), 1000 * float(seconds.max())
+    return f"{low:.0f} ms" if round(low) == round(high) else f"{low:.0f}-{high:.0f} ms"
+
+
 def _sliced(positions: dict[str, np.ndarray], start: int, stop: int) -> dict[str, np.ndarray]:
     return {name: p[start:stop] for name, p in positions.items()}
 
 
 def analyze(trajectories: Trajectories, lowpass: ButterworthLowPass, events_method: str = "auto",
-            forward_axis: np.ndarray | None = None) -> GaitAnalysis:
+            forward_axis: np.ndarray | None = None, image_plane: Trajectories | None = None) -> GaitAnalysis:
     """The whole analysis. `forward_axis`: the line of progression, when known (each bout still
-    finds which way along it the walker goes)."""
+    finds which way along it the walker goes). `image_plane`: for the pipeline's 3D keypoints, the
+    same frames' 2D image keypoints (`planar.trajectories_2d`); in a bout seen from the side, their
+    toe offs check the 3D ones (`crosscheck.doubted_toe_offs`)."""
     rate, up = trajectories.sampling_rate_hz, trajectories.up
     detector, reason = choose_event_detector(trajectories, events_method)
     filtered = {name: lowpass.filter(p, rate) for name, p in trajectories.positions.items()}
@@ -250,6 +282,7 @@ def analyze(trajectories: Trajectories, lowpass: ButterworthLowPass, events_meth
         toe_cutoff = toe_off_cutoff_hz(trajectories.positions, rate, lowpass.cutoff_hz)
         for_toe_off = _refiltered(trajectories, lowpass, toe_cutoff)
         reason += f"; toe offs low-passed at the feet's own {toe_cutoff:g} Hz (residual analysis)"
+    second_opinion = _image_plane_positions(image_plane, lowpass) if image_plane is not None and for_toe_off else None
     events, steps, bout_rows = [], [], []
     forward_of_longest, longest = None, 0
     for number, (start, stop) in enumerate(_bouts(filtered, rate, up, trajectories.planar, notes), start=1):
@@ -277,6 +310,12 @@ def analyze(trajectories: Trajectories, lowpass: ButterworthLowPass, events_meth
         found["frame"] += start
         found["time_s"] = found["frame"] / rate
         found["confidence"] *= _keypoint_confidence(trajectories.confidence, found)
+        if second_opinion is not None and is_side_view(forward):
+            found, doubted = doubted_toe_offs(found, _image_plane_toe_offs(detector, second_opinion, start, stop, rate))
+            if len(doubted):
+                notes.append(f"bout {number}: {_counted(doubted)} uncertain: the 3D and the image keypoints put "
+                             f"{'it' if len(doubted) == 1 else 'them'} {_ms_range(doubted.disagreement_s)} apart (more "
+                             f"than {1000 * MAX_DISAGREEMENT_S:.0f} ms); left out of stance, swing and double support")
         found, doubled = alternating(found)
         if len(doubled):
             notes.append(f"bout {number}: {_counted(doubled)} left out: that foot had not left the ground since its "

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from gait.analysis.analyze import GaitAnalysis, cycle_kinematics
+from gait.analysis.crosscheck import is_side_view
 from gait.analysis.filtering import ButterworthLowPass, finite_runs
 from gait.analysis.kinematics import angle_source_evidence
 from gait.analysis.planar import trajectories_2d
@@ -40,12 +41,6 @@ def foot_trajectories_3d(h36m: np.ndarray, feet: np.ndarray) -> np.ndarray:
 
 
 BODY_JOINTS_3D = ("pelvis", "left_hip", "right_hip", "left_knee", "right_knee", "thorax")
-
-
-def is_side_view(forward: np.ndarray | None) -> bool:
-    """Walking across the image: the walking direction within 60 degrees of the image plane (z is
-    the camera's line of sight), where the image is close to the sagittal plane."""
-    return forward is not None and abs(float(forward[2])) < 0.5
 
 
 SIDEWAYS_DEG = 45.0  # a trunk further than this from upright in most frames: the video is not upright

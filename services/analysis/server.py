@@ -9,6 +9,7 @@ import grpc
 import numpy as np
 
 from gait.analysis.analyze import analyze
+from gait.analysis.crosscheck import is_side_view
 from gait.analysis.filtering import DEFAULT_CUTOFF_HZ, DEFAULT_ORDER, ButterworthLowPass
 from gait.analysis.keypoints import (
     MIN_KEYPOINT_SCORE,
@@ -17,12 +18,11 @@ from gait.analysis.keypoints import (
     foot_trajectories_3d,
     high_frequency_power_ratio,
     image_plane_angles,
-    is_side_view,
     keypoint_trajectories,
     orientation_warning,
 )
 from gait.analysis.outputs import XLSX, ReportContext, write_outputs
-from gait.analysis.planar import near_side
+from gait.analysis.planar import near_side, trajectories_2d
 from gait.analysis.plots import plot_trajectories
 from gait.analysis.recording import AnalyzeOptions, analyze_recording
 from gait.analysis.report import ReportFigure
@@ -91,7 +91,7 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
         raw3d = foot_trajectories_3d(h36m, feet3d)
         filtered2d = lowpass.filter(raw2d, fps)
         trajectories = keypoint_trajectories(h36m, feet3d, fps, lift3d.read_npy(CONFIDENCE_3D))
-        gait = analyze(trajectories, lowpass)
+        gait = analyze(trajectories, lowpass, image_plane=trajectories_2d(keypoints2d, fps, "2D keypoints"))
         missing = np.full((len(h36m), 3), np.nan)
         filtered3d = np.stack([gait.filtered.get(name, missing) for name in FOOT_JOINTS_3D], axis=1)
         gait.warnings.extend(camera_view_warnings(gait.forward))
