@@ -26,6 +26,7 @@ from gait.analysis.planar import near_side, trajectories_2d
 from gait.analysis.plots import plot_trajectories
 from gait.analysis.recording import AnalyzeOptions, analyze_recording
 from gait.analysis.report import ReportFigure
+from gait.analysis.trajectories import Trajectories
 from gait.artifacts import Bundle, BundleWriter, cached_stage
 from gait.assets import REFERENCE
 from gait.config import ServiceConfig
@@ -91,7 +92,7 @@ class AnalysisServicer(stages_pb2_grpc.AnalysisServiceServicer):
         raw3d = foot_trajectories_3d(h36m, feet3d)
         filtered2d = lowpass.filter(raw2d, fps)
         trajectories = keypoint_trajectories(h36m, feet3d, fps, lift3d.read_npy(CONFIDENCE_3D))
-        gait = analyze(trajectories, lowpass, image_plane=trajectories_2d(keypoints2d, fps, "2D keypoints"))
+        gait = analyze(trajectories, lowpass, image_plane=_image_plane(keypoints2d, fps))
         missing = np.full((len(h36m), 3), np.nan)
         filtered3d = np.stack([gait.filtered.get(name, missing) for name in FOOT_JOINTS_3D], axis=1)
         gait.warnings.extend(camera_view_warnings(gait.forward))
@@ -208,3 +209,12 @@ def create_server(config: ServiceConfig) -> tuple[grpc.Server, int]:
     servicer = AnalysisServicer(open_store(config.store))
     return build_server(config, "AnalysisService",
                         lambda server: stages_pb2_grpc.add_AnalysisServiceServicer_to_server(servicer, server))
+
+
+def _image_plane(keypoints2d: np.ndarray, fps: float) -> Trajectories | None:
+    """The 2D keypoints as a second opinion on a side view's toe offs, or None where they cannot
+    give one (too few confident frames): the 3D analysis stands without it."""
+    try:
+        return trajectories_2d(keypoints2d, fps, "2D keypoints")
+    except InvalidInput:
+        return None
