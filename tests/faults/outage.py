@@ -56,21 +56,22 @@ class Outage:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            with self._lock:
-                down = self._down
-            if down:
-                _reset(client)
-                with self.refusals:
-                    self.refused += 1
-                    self.refusals.notify_all()
-                continue
             try:
                 server = socket.create_connection(self.upstream)
             except OSError:
                 _reset(client)
                 continue
-            with self._lock:
-                self._open |= {client, server}
+            with self._lock:  # checked and registered together: `down()` between them would miss it
+                down = self._down
+                if not down:
+                    self._open |= {client, server}
+            if down:
+                _reset(client)
+                server.close()
+                with self.refusals:
+                    self.refused += 1
+                    self.refusals.notify_all()
+                continue
             for source, target in ((client, server), (server, client)):
                 threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
 
