@@ -11,7 +11,7 @@
 set -eu
 TAG="${1:-gait-base:bookworm}"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-PACKAGES="python3,python3-venv,ca-certificates,libpango-1.0-0,libpangoft2-1.0-0,fonts-dejavu-core"
+PACKAGES="python3,python3-venv,ca-certificates,libpango-1.0-0,libpangoft2-1.0-0,libharfbuzz-subset0,fonts-dejavu-core"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/gait-base.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 debootstrap --variant=minbase --include="$PACKAGES" bookworm "$WORK/rootfs" "$MIRROR"

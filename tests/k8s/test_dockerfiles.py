@@ -635,14 +635,14 @@ def test_models_baked_only_in_pose2d_and_by_an_explicit_step():
 def test_analysis_image_has_pango_fonts_and_the_reference_data():
     analysis = _stages("analysis")
     final_runs = " ".join(run.args for run in analysis[-1].all("RUN"))
-    assert 'if [ "${IMAGE}" = "analysis" ]; then for package in libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core;' in final_runs
+    assert 'if [ "${IMAGE}" = "analysis" ]; then for package in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core;' in final_runs
     assert "apt-get install -y --no-install-recommends ${need}" in final_runs
     builder_runs = " ".join(run.args for run in analysis[0].all("RUN"))
     assert 'if [ "${IMAGE}" = "analysis" ]; then /opt/venv/bin/python -c "from gait.assets import REFERENCE, data_dir, fetch; fetch(REFERENCE, data_dir())"' in builder_runs
     assert analysis[0].env().get("GAIT_DATA_DIR") == analysis[-1].env().get("GAIT_DATA_DIR") == "/opt/gait/data"
     assert any(copy_parts(c)[1] == ["/opt/gait/data"] for c in analysis[-1].all("COPY"))
     packages = re.search(r'PACKAGES="([^"]+)"', (REPO_ROOT / "docker" / "base.sh").read_text())[1].split(",")
-    assert {"python3", "python3-venv", "libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core"} <= set(packages)
+    assert {"python3", "python3-venv", "libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0", "fonts-dejavu-core"} <= set(packages)
 
 
 BAD = """\
