@@ -134,15 +134,22 @@ def stop(timeout_s: float = 10.0) -> bool:
 
 
 def _is_our_server(pid: int) -> bool:
-    """Alive and this module (not a process that got the recorded pid later)."""
+    """Alive and this module (not a process that got the recorded pid later). A process that is
+    exiting has an empty command line before it is a zombie: it counts as still ours, so `stop`
+    returns only once it is gone (it did return while the process was still exiting, once)."""
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-            argv = cmdline.read().split(b"\0")
+            command = cmdline.read()
         with open(f"/proc/{pid}/stat") as stat:
-            zombie = stat.read().rsplit(")", 1)[-1].split()[0] == "Z"
+            state = stat.read().rsplit(")", 1)[-1].split()[0]
     except OSError:
         return _alive_elsewhere(pid)
-    return MODULE.encode() in argv and not zombie
+    return is_server_process(command, state)
+
+
+def is_server_process(command: bytes, state: str) -> bool:
+    """From /proc/<pid>/cmdline and the state field of /proc/<pid>/stat."""
+    return (not command or MODULE.encode() in command.split(b"\0")) and state != "Z"
 
 
 def _alive_elsewhere(pid: int) -> bool:

@@ -149,3 +149,13 @@ def test_a_server_left_running_that_does_not_answer_is_replaced(tmp_path, monkey
             hung.kill()
         if new_pid is not None and _alive(new_pid):
             os.kill(new_pid, signal.SIGKILL)
+
+
+def test_a_server_process_that_is_exiting_still_counts_until_it_is_gone():
+    from flows.local_server import is_server_process
+
+    ours = sys.executable.encode() + b"\0-m\0flows.local_server\0" + b"4200\0300\0"
+    assert is_server_process(ours, "S")
+    assert is_server_process(b"", "R")  # exiting: its command line is released before it is a zombie
+    assert not is_server_process(ours, "Z")
+    assert not is_server_process(b"/usr/bin/python3\0-m\0http.server\0", "S")  # the pid taken by another process
