@@ -62,7 +62,8 @@ def main() -> None:
     print(f"rotate on {info.width}x{info.height}, {info.frames} frames of H.264 at {info.fps:g} fps; "
           f"medians of {args.runs}, load average {os.getloadavg()[0]:.1f}")
     print("| | wall s | CPU s (ffmpeg) |\n| --- | --- | --- |")
-    for copy, label in ((False, "re-encoded (x264 veryfast CRF 20) + proxy"), (True, "stream copy + proxy")):
+    encoding = f"x264 {upright.UPRIGHT_PRESET} CRF {upright.UPRIGHT_CRF}, deblock {upright.UPRIGHT_DEBLOCK}"
+    for copy, label in ((False, f"re-encoded ({encoding}) + proxy"), (True, "stream copy + proxy")):
         walls, cpus = zip(*figures[copy])
         print(f"| {label} | {statistics.median(walls):.2f} | {statistics.median(cpus):.2f} |")
     ratio = statistics.median(c for _, c in figures[True]) / statistics.median(c for _, c in figures[False])

@@ -65,13 +65,16 @@ def choose_rotation(info: VideoInfo, override_deg: int | None) -> int:
 
 
 PROXY_LONG_SIDE = 640
-# The upright video is pose2d's input, and the landmarks, hence the gait events, move with its
-# encoding's noise: on the demo clip, seven encodings (lossless to CRF 23, x264 ultrafast to
-# veryfast) gave heel-strike errors of 21-32 ms, toe-off errors of 24-36 ms and 6-7 of 8 heel
-# strikes found. Faster presets (ultrafast at CRF 23: 40 % of the encode CPU at the same PSNR)
-# are therefore not taken without the validation corpus run again: this stays the encoding the
-# events were validated on. Changing it changes results: bump STAGE_VERSIONS[ROTATE].
-UPRIGHT_PRESET, UPRIGHT_CRF = "veryfast", 20
+# The upright video is pose2d's input, and the landmarks, hence the gait events and angles, move
+# with its encoding's noise by fractions of a frame. Five encodings of five inputs that rotate
+# re-encodes (docs/validation.md, "Rotate's encoding") moved one file's heel-strike MAE by up to
+# 9 ms, its toe-off MAE by up to 18 ms and its profile score by up to 1.7 deg, and no encoding was
+# better on the five together. So it is chosen by cost: x264 `ultrafast` at CRF 23 with its
+# deblocking filter on (`ultrafast` turns it off) has the PSNR of `veryfast` at CRF 20 against the
+# demo's frames (42.7 dB both) for half of rotate's CPU (4.4 against 9.4 CPU s) and a file 2.2
+# times larger (8.0 against 3.6 MB).
+# Changing it changes results: bump STAGE_VERSIONS[ROTATE].
+UPRIGHT_PRESET, UPRIGHT_CRF, UPRIGHT_DEBLOCK = "ultrafast", 23, "0:0"
 # x264's output depends on its thread count, which by default follows the machine's cores (1.5
 # per core): the same video gave other upright and proxy frames, so other detections, landmarks
 # and events, on an 8-core laptop than on a 2-core one. Pinned to the count the events were
@@ -148,7 +151,7 @@ def make_upright(
         full = ["-map", "0:v:0", *private, "-c:v", "copy"]
     else:
         graph = f"[0:v:0]{upright},split=2[full][small];[small]{small}[proxy]"
-        full = ["-map", "[full]", *private, *frames_in_step, "-preset", UPRIGHT_PRESET, "-crf", str(UPRIGHT_CRF),
+        full = ["-map", "[full]", *private, *frames_in_step, "-preset", UPRIGHT_PRESET, "-crf", str(UPRIGHT_CRF), "-deblock", UPRIGHT_DEBLOCK,
                 "-threads", str(UPRIGHT_THREADS)]
     command = [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-xerror",
