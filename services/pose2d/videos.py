@@ -24,8 +24,9 @@ log = logging.getLogger(__name__)
 
 FACE_DETECTIONS_PER_S = 2.5  # BlazeFace runs this often (every 12th frame at 30 fps; PAD_S bridges the rest):
                              # on two busy cores it costs 0.15-0.5 s a frame, the landmarks ~0.1
-VIDEO_CRF = 23               # both videos: with GAIT_X264_PRESET's superfast, the PSNR of veryfast at CRF 20
-                             # (42.2 vs 42.7 dB on the demo) for 60 % of its encode CPU, files 1.1 times larger
+VIDEO_CRF = 23               # both videos: with GAIT_X264_PRESET's ultrafast (deblocked, gait.video), 42.1 dB
+                             # PSNR on the demo against superfast's 41.4, 62 % of its CPU and 66 % of its
+                             # memory (1.9 vs 3.1 CPU s, 123 vs 185 MB), files 2.0 times larger
 FACE_TO_HEAD = 1.6           # a face box (brows to chin) enlarged to the head with its hair and ears
 
 
@@ -35,7 +36,7 @@ class VideoOutputs:
     `overlay_to`: the overlay (None: no overlay)."""
 
     def __init__(self, width: int, height: int, fps: float, overlay_to: Path | None, deidentify_to: Path | None,
-                 faces: FaceDetector | None, preset: str = "superfast") -> None:
+                 faces: FaceDetector | None, preset: str = "ultrafast") -> None:
         if deidentify_to is not None and faces is None:
             raise ValueError("de-identifying needs the face detector")
         self.size, self.fps = (width, height), fps
