@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from gait.contracts import STAGES
-from gaitcli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail
+from gaitcli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, exit_without_teardown, fail
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -160,5 +160,11 @@ def main(argv: list[str] | None = None) -> int:
                           external=args.services == "external", deidentify=args.deidentify)
 
 
+def entry() -> None:
+    """The `gait` command (pyproject's script and `python -m gaitcli.main`): main() in a process
+    of its own, which ends without the interpreter's teardown (gaitcli.exits)."""
+    exit_without_teardown(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
