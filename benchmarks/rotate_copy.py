@@ -62,7 +62,7 @@ def main() -> None:
     print(f"rotate on {info.width}x{info.height}, {info.frames} frames of H.264 at {info.fps:g} fps; "
           f"medians of {args.runs}, load average {os.getloadavg()[0]:.1f}")
     print("| | wall s | CPU s (ffmpeg) |\n| --- | --- | --- |")
-    encoding = f"x264 {upright.UPRIGHT_PRESET} CRF {upright.UPRIGHT_CRF}, deblock {upright.UPRIGHT_DEBLOCK}"
+    encoding = f"x264 {upright.UPRIGHT_PRESET} CRF {upright.UPRIGHT_CRF}, deblocked"
     for copy, label in ((False, f"re-encoded ({encoding}) + proxy"), (True, "stream copy + proxy")):
         walls, cpus = zip(*figures[copy])
         print(f"| {label} | {statistics.median(walls):.2f} | {statistics.median(cpus):.2f} |")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from gait.contracts import STAGES
 from gaitcli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, exit_without_teardown, fail
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
                           external=args.services == "external", deidentify=args.deidentify)
 
 
-def entry() -> None:
+def entry() -> NoReturn:
     """The `gait` command (pyproject's script and `python -m gaitcli.main`): main() in a process
     of its own, which ends without the interpreter's teardown (gaitcli.exits)."""
     exit_without_teardown(main())

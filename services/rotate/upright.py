@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from gait.errors import Cancelled, InvalidInput
-from gait.video import VideoInfo, ffmpeg_exe, probe, wait_for
+from gait.video import X264_DEBLOCK, VideoInfo, ffmpeg_exe, probe, wait_for
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +70,11 @@ PROXY_LONG_SIDE = 640
 # re-encodes (docs/validation.md, "Rotate's encoding") moved one file's heel-strike MAE by up to
 # 9 ms, its toe-off MAE by up to 18 ms and its profile score by up to 1.7 deg, and no encoding was
 # better on the five together. So it is chosen by cost: x264 `ultrafast` at CRF 23 with its
-# deblocking filter on (`ultrafast` turns it off) has the PSNR of `veryfast` at CRF 20 against the
+# deblocking filter on (X264_DEBLOCK; `ultrafast` turns it off) has the PSNR of `veryfast` at CRF 20 against the
 # demo's frames (42.7 dB both) for half of rotate's CPU (4.4 against 9.4 CPU s) and a file 2.2
 # times larger (8.0 against 3.6 MB).
 # Changing it changes results: bump STAGE_VERSIONS[ROTATE].
-UPRIGHT_PRESET, UPRIGHT_CRF, UPRIGHT_DEBLOCK = "ultrafast", 23, "0:0"
+UPRIGHT_PRESET, UPRIGHT_CRF = "ultrafast", 23
 # x264's output depends on its thread count, which by default follows the machine's cores (1.5
 # per core): the same video gave other upright and proxy frames, so other detections, landmarks
 # and events, on an 8-core laptop than on a 2-core one. Pinned to the count the events were
@@ -151,8 +151,8 @@ def make_upright(
         full = ["-map", "0:v:0", *private, "-c:v", "copy"]
     else:
         graph = f"[0:v:0]{upright},split=2[full][small];[small]{small}[proxy]"
-        full = ["-map", "[full]", *private, *frames_in_step, "-preset", UPRIGHT_PRESET, "-crf", str(UPRIGHT_CRF), "-deblock", UPRIGHT_DEBLOCK,
-                "-threads", str(UPRIGHT_THREADS)]
+        full = ["-map", "[full]", *private, *frames_in_step, "-preset", UPRIGHT_PRESET, "-crf", str(UPRIGHT_CRF),
+                *X264_DEBLOCK, "-threads", str(UPRIGHT_THREADS)]
     command = [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-xerror",
         "-progress", "pipe:1",
