@@ -1,6 +1,8 @@
 """The videos pose2d writes in its one pass over the upright frames: the skeleton overlay and, when
 de-identifying (the default), the upright video again with every head blurred, the overlay drawn on
-those blurred frames. No frame is decoded twice: the backend hands each frame to `on_frame`.
+those blurred frames. No frame is decoded twice: the backend hands each frame to `on_frame`, which
+queues it for a thread of its own, so the pose model never waits for the blurring, the drawing or
+an encoder's pipe.
 
 Heads: the subject's from its keypoints, every tracked person's from the person detections the
 backend passes along, and faces no pose covers from BlazeFace (services/pose2d/faces.py) on every
@@ -9,6 +11,8 @@ n-th frame; gait.deidentify pads them in time and blurs them.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -28,6 +32,9 @@ VIDEO_CRF = 23               # both videos: with GAIT_X264_PRESET's ultrafast (d
                              # PSNR on the demo against superfast's 41.4, 62 % of its CPU and 66 % of its
                              # memory (1.9 vs 3.1 CPU s, 123 vs 185 MB), files 2.0 times larger
 FACE_TO_HEAD = 1.6           # a face box (brows to chin) enlarged to the head with its hair and ears
+QUEUED_FRAMES = 2            # frames handed over and waiting for the video thread (5 MB each at 1768x994)
+
+_DONE = object()
 
 
 class VideoOutputs:
@@ -49,6 +56,9 @@ class VideoOutputs:
         self._overlay: H264Writer | None = None
         self._upright: H264Writer | None = None
         self._blurred: DeidentifiedFrames[np.ndarray | None] | None = None
+        self._queue: queue.Queue = queue.Queue(maxsize=QUEUED_FRAMES)
+        self._thread = threading.Thread(target=self._work, daemon=True, name="pose2d-videos")
+        self._failure: BaseException | None = None
 
     def __enter__(self) -> VideoOutputs:
         if self.overlay_to is not None:
@@ -59,14 +69,22 @@ class VideoOutputs:
             self._upright = self._stack.enter_context(H264Writer(self.deidentify_to, *self.size, self.fps,
                                                                  crf=VIDEO_CRF, preset=self.preset))
             self._blurred = DeidentifiedFrames.for_rate(self.fps, self._write)
+        self._thread.start()
         return self
 
     def __exit__(self, exc_type, exc, traceback) -> None:
-        if exc_type is None and self._blurred is not None:
+        self._queue.put(_DONE)  # the thread takes every item, after a failure too: this put cannot wait forever
+        self._thread.join()
+        failure = exc if exc_type is not None else self._failure
+        if failure is None and self._blurred is not None:
             with self._stack:  # the last frames, then the writers close (or abort, if that fails)
                 self._blurred.close()
+        elif failure is None:
+            self._stack.close()
         else:
-            self._stack.__exit__(exc_type, exc, traceback)
+            self._stack.__exit__(type(failure), failure, failure.__traceback__)  # the writers abort
+            if exc_type is None:
+                raise failure
         if exc_type is None:
             writers = {"upright": self._upright, "overlay": self._overlay}
             cpu = {name: round(w.cpu_s, 3) for name, w in writers.items() if w is not None}
@@ -75,6 +93,21 @@ class VideoOutputs:
                                                            "face_s": round(self.face_s, 3)})
 
     def on_frame(self, index: int, frame: np.ndarray, keypoints: np.ndarray | None, heads: np.ndarray) -> None:
+        """Hand frame `index` over (it is blurred in place later: the caller lets go of it); waits
+        while QUEUED_FRAMES are waiting, and raises what failed in the video thread."""
+        if self._failure is not None:
+            raise self._failure
+        self._queue.put((index, frame, keypoints, heads))
+
+    def _work(self) -> None:
+        while (item := self._queue.get()) is not _DONE:
+            if self._failure is None:
+                try:
+                    self._process(*item)
+                except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
+                    self._failure = exc
+
+    def _process(self, index: int, frame: np.ndarray, keypoints: np.ndarray | None, heads: np.ndarray) -> None:
         if self._blurred is None:
             self._write(index, frame, keypoints)
             return
