@@ -68,7 +68,7 @@ class SubjectPose:
 _DONE = object()
 
 
-def prefetched(frames: Iterator[np.ndarray], depth: int = 4) -> Iterator[np.ndarray]:
+def prefetched(frames: Iterator[np.ndarray], depth: int = 2) -> Iterator[np.ndarray]:
     """Decode on a background thread (OpenCV releases the GIL) while the models run. An error of the
     frame source is raised here, in the consumer; the source is closed when iteration stops."""
     buffer: queue.Queue = queue.Queue(maxsize=depth)
