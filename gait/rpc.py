@@ -19,6 +19,7 @@ from grpc_reflection.v1alpha import reflection
 
 from gait.config import ServiceConfig
 from gait.errors import BUSY_TRAILER, NO_SPACE_ERRNOS, Cancelled, GaitError, StorageFull
+from gait.memory import release_free_memory
 from gait.provenance import REQUESTED_BY_HEADER, requested_by
 from gait.tls import TlsMisconfigured, server_credentials
 from gait.v1 import stages_pb2
@@ -44,7 +45,8 @@ class CallGuard:
 
 
 def stage_method(stage: str) -> Callable:
-    """Decorate a servicer method: log the call, map GaitError to its status, hide internals.
+    """Decorate a servicer method: log the call, map GaitError to its status, hide internals,
+    and hand the memory the call freed back to the system (gait.memory).
 
     Unexpected exceptions become INTERNAL with a generic message; the traceback goes to the log
     (which never contains patient data: keys are content hashes).
@@ -74,6 +76,7 @@ def stage_method(stage: str) -> Callable:
                 context.abort(grpc.StatusCode.INTERNAL, f"{stage}: internal error (see the service log)")
             finally:
                 requested_by.reset(caller)
+                release_free_memory()  # what the call freed leaves the process, not only its heap
             log.info("request done", extra={"stage": stage, "rpc": rpc, "seconds": round(time.perf_counter() - started, 3)})
             return response
 
