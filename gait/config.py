@@ -12,6 +12,7 @@ from pathlib import Path
 from gait.contracts import ANALYSIS, LIFT3D, POSE2D, ROTATE, STAGES
 
 DEFAULT_PORTS = {ROTATE: 50051, POSE2D: 50052, LIFT3D: 50053, ANALYSIS: 50054}
+X264_PRESET = "ultrafast"  # GAIT_X264_PRESET's default: pose2d's exported videos (README, "Speed and memory")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -145,7 +146,7 @@ class ServiceConfig:
     grace_s: float = 10.0
     num_threads: int = 2
     backend: str = ""  # GAIT_<STAGE>_BACKEND (pose2d, lift3d): empty picks the default rule of its registry
-    x264_preset: str = "ultrafast"  # GAIT_X264_PRESET (pose2d): the exported, de-identified upright video
+    x264_preset: str = X264_PRESET  # GAIT_X264_PRESET (pose2d): the exported, de-identified upright video
     max_long_side: int = 3840  # GAIT_MAX_LONG_SIDE (rotate): longer frames are scaled down to it (memory bound)
     store: StoreConfig = field(default_factory=StoreConfig)
     tls: TlsConfig = field(default_factory=TlsConfig)
@@ -164,7 +165,7 @@ class ServiceConfig:
             grace_s=float(_env("GAIT_GRACE_S", "10")),
             num_threads=int(_env("GAIT_NUM_THREADS", str(min(4, os.cpu_count() or 1)))),
             backend=_env(prefix + "BACKEND", ""),
-            x264_preset=_env("GAIT_X264_PRESET", "ultrafast"),
+            x264_preset=_env("GAIT_X264_PRESET", X264_PRESET),
             max_long_side=_positive_int("GAIT_MAX_LONG_SIDE", "3840"),
             store=StoreConfig.from_env(),
             tls=TlsConfig.from_env(),

@@ -43,7 +43,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
-    def __init__(self, store: ObjectStore, num_threads: int, default_backend: str, preset: str = "ultrafast") -> None:
+    def __init__(self, store: ObjectStore, num_threads: int, default_backend: str, preset: str) -> None:
         self.store = store
         self.num_threads = num_threads
         self.preset = preset  # x264 preset of the videos pose2d writes (GAIT_X264_PRESET)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gait.config import X264_PRESET
 from gait.deidentify import PAD_S, DeidentifiedFrames, enlarged, head_box
 from gait.video import H264Writer
 from services.pose2d.faces import FaceDetector
@@ -43,7 +44,7 @@ class VideoOutputs:
     `overlay_to`: the overlay (None: no overlay)."""
 
     def __init__(self, width: int, height: int, fps: float, overlay_to: Path | None, deidentify_to: Path | None,
-                 faces: FaceDetector | None, preset: str = "ultrafast") -> None:
+                 faces: FaceDetector | None, preset: str = X264_PRESET) -> None:
         if deidentify_to is not None and faces is None:
             raise ValueError("de-identifying needs the face detector")
         self.size, self.fps = (width, height), fps
@@ -76,11 +77,10 @@ class VideoOutputs:
         self._queue.put(_DONE)  # the thread takes every item, after a failure too: this put cannot wait forever
         self._thread.join()
         failure = exc if exc_type is not None else self._failure
-        if failure is None and self._blurred is not None:
+        if failure is None:
             with self._stack:  # the last frames, then the writers close (or abort, if that fails)
-                self._blurred.close()
-        elif failure is None:
-            self._stack.close()
+                if self._blurred is not None:
+                    self._blurred.close()
         else:
             self._stack.__exit__(type(failure), failure, failure.__traceback__)  # the writers abort
             if exc_type is None:
