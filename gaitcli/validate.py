@@ -16,6 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "$GAIT_HOME/validation/demo, cached in the store)")
     parser.add_argument("--no-video", action="store_true", help="leave out the demo clip (no pipeline run)")
     parser.add_argument("--csv", type=Path, default=None, help="also write the rows as CSV")
+    parser.add_argument("--variants", action="store_true",
+                        help="instead: `auto` on each marker recording as another lab would send it (other rates, "
+                             "axes, noise, hidden markers; docs/validation.md \"Robustness\")")
 
 
 def _demo_results(args: argparse.Namespace) -> Path | int:
@@ -33,6 +36,7 @@ def _demo_results(args: argparse.Namespace) -> Path | int:
 def main(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from gait.analysis.analyze import EVENT_METHODS
     from gait.analysis.validation.runner import (
         TOLERANCE_NOTE,
         demo_case,
@@ -45,13 +49,20 @@ def main(args: argparse.Namespace) -> int:
 
     try:
         cases = marker_cases()
-        if not args.no_video:
-            results = _demo_results(args)
-            if isinstance(results, int):
-                return results
-            cases.append(demo_case(results))
-        cases += synthetic_cases()
-        rows = [row for case in cases for row in score_case(case)]
+        if args.variants:
+            from gait.analysis.validation.variants import variant_cases
+
+            cases += variant_cases(cases)
+            methods = ("auto",)
+        else:
+            if not args.no_video:
+                results = _demo_results(args)
+                if isinstance(results, int):
+                    return results
+                cases.append(demo_case(results))
+            cases += synthetic_cases()
+            methods = EVENT_METHODS
+        rows = [row for case in cases for row in score_case(case, methods)]
     except InvalidInput as exc:
         return fail(str(exc), EXIT_USAGE)
     except (OSError, ValueError) as exc:

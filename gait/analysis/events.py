@@ -351,8 +351,12 @@ class SupportVelocityEventDetector:
                 swing_end = later.frame.min() if len(later) else event.frame + MAX_SWING_S * sampling_rate_hz
                 start = int(event.frame - TOE_OFF_LEAD_S * sampling_rate_hz)
                 crossing = _rise_to_share_of_peak(velocity, start, int(np.ceil(swing_end)), self.off_fraction)
-            frame, confidence = (crossing, event.confidence) if crossing is not None else (event.frame, 0.5 * event.confidence)
-            rows.append((event.side, event.event, frame, confidence))
+            if crossing is not None:
+                rows.append((event.side, event.event, crossing, event.confidence))
+            elif not _gap_in(velocity, (int(round(event.frame)) - 1, int(round(event.frame)) + 2)):
+                rows.append((event.side, event.event, event.frame, 0.5 * event.confidence))  # Zeni's instant, less sure
+            # else Zeni's extremum lies on the edge of a dropout, the true one may be inside it: the
+            # event was not seen, and none is made up
         return rows
 
 
@@ -393,6 +397,12 @@ def _rise_to_share_of_peak(signal: np.ndarray, start: int, stop: int, share: flo
         if before < level <= after:
             return i - 1 + (level - before) / (after - before)
     return None
+
+
+def _gap_in(signal: np.ndarray, span: tuple[int, int]) -> bool:
+    """Whether `signal` has missing samples in [start, stop)."""
+    start, stop = max(span[0], 0), min(span[1], len(signal))
+    return bool(np.isnan(signal[start:stop]).any())
 
 
 def _crossing(signal: np.ndarray, start: int, reach: int, level: float, falling: bool) -> float | None:
