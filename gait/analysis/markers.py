@@ -1,8 +1,15 @@
 """Marker and column names of motion-capture files mapped onto the project's joint names.
 
-Built-in aliases cover Vicon Plug-in Gait (LHEE, LTOE, LANK, LKNE, LASI, RPSI, ...), the
-project's own names and common spellings (LHeel, L_Heel, left heel). Pelvis markers (ASIS, PSIS,
-sacrum) are averaged into `pelvis`.
+Labels are compared without case, separators or a Vicon subject prefix (`Patient01:LHEE` is
+`LHEE`) or OpenCap's `_study` suffix. Built-in aliases cover Vicon Plug-in Gait (LHEE, LTOE,
+LANK, LKNE, LASI, RPSI, SACR, ...), the calcaneus and metatarsal markers of IOR, CAST and Helen
+Hayes sets (LCAL, LMT2, LFM2, LLM, LLMAL, ...), OpenSim's and OpenCap's (L.Heel, r_calc_study,
+R.ASIS, ...), Pose2Sim's (RBigToe, RHeel), the project's own names and common spellings (LHeel,
+L_Heel, left heel). Markers that name the same point are averaged (a lateral and a medial
+malleolus give the ankle's centre). The fifth metatarsal head stands in for the toe only where a
+foot has no toe marker (it leaves the ground a few ms earlier: docs/validation.md). Pelvis
+markers (ASIS, PSIS, sacrum) are averaged into `pelvis` in the frames that have them all; the
+readers first fill a marker missing in a frame as a rigid body from the other three (or more).
 """
 from __future__ import annotations
 
@@ -13,35 +20,55 @@ import numpy as np
 
 from gait.joints import FOOT_POINTS, H36M_17, HALPE_26
 
-PELVIS_MARKERS = ("lasi", "rasi", "lpsi", "rpsi", "sacr")
-_PLUG_IN_GAIT = {
-    "lhee": "left_heel", "rhee": "right_heel", "ltoe": "left_toe", "rtoe": "right_toe",
-    "lank": "left_ankle", "rank": "right_ankle", "lkne": "left_knee", "rkne": "right_knee",
-    "lsho": "left_shoulder", "rsho": "right_shoulder", "lelb": "left_elbow", "relb": "right_elbow",
-    "lwra": "left_wrist", "rwra": "right_wrist", "c7": "neck", "clav": "thorax",
-    **{name: "pelvis" for name in PELVIS_MARKERS},
+# Plug-in Gait's pelvis marker names, and the other spellings of each
+PELVIS_SPELLINGS = {
+    "lasi": ("lasi", "lasis", "leftasis"), "rasi": ("rasi", "rasis", "rightasis"),
+    "lpsi": ("lpsi", "lpsis", "leftpsis"), "rpsi": ("rpsi", "rpsis", "rightpsis"),
+    "sacr": ("sacr", "sacrum", "sacral", "vsacral", "sac"),
 }
+PELVIS_MARKERS = tuple(PELVIS_SPELLINGS)
+# a part's marker stems, after a side prefix (l, left, r, right)
+_PART_STEMS = {
+    "heel": ("hee", "heel", "cal", "calc", "calcn", "fcc"),
+    "toe": ("toe", "bigtoe", "mt2", "fm2", "mh2", "met2", "toetip"),
+    "ankle": ("ank", "ankle", "lm", "lmal", "latmal", "anklelat", "lateralmalleolus", "malleolus",
+              "mm", "mma", "mmal", "medmal", "anklemed", "medialmalleolus", "mankle"),
+    "knee": ("kne", "knee", "kneelat", "lfe", "lfep", "lek", "lateralepicondyle", "mfe", "mek",
+             "kneemed", "mknee"),
+    "shoulder": ("sho", "shoulder"), "elbow": ("elb", "elbow"), "wrist": ("wra", "wrist"),
+}
+_TOE_STANDINS = ("mt1", "fm1", "mh1", "mt5", "fm5", "mh5", "met5", "5meta", "5mh", "smalltoe")  # a foot without a toe marker
+_UNSIDED = {"c7": "neck", "clav": "thorax"}
 _PROJECT = set(H36M_17) | set(HALPE_26) | set(FOOT_POINTS)
+_SIDES = {"left": ("l", "left"), "right": ("r", "right")}
 
 
 def _key(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
+    """A label as compared: the part after a subject prefix, lower case, letters and digits only,
+    without OpenCap's `study` suffix."""
+    key = re.sub(r"[^a-z0-9]", "", name.rsplit(":", 1)[-1].lower())
+    return key.removesuffix("study") or key
 
 
 def _aliases() -> dict[str, str]:
-    table = {_key(k): v for k, v in _PLUG_IN_GAIT.items()}
-    for name in _PROJECT:
+    table = {}
+    for name in _PROJECT - {"left_small_toe", "right_small_toe"}:  # the small toe is a stand-in, below
         table[_key(name)] = name
         if name.startswith(("left_", "right_")):
             side, joint = name.split("_", 1)
             table[_key(side[0] + joint)] = name          # lheel, rknee
-            table[_key(side[0] + "_" + joint)] = name    # l_heel
-    table[_key("left_big_toe")], table[_key("right_big_toe")] = "left_toe", "right_toe"
+    table.update({_key(spelling): "pelvis" for spellings in PELVIS_SPELLINGS.values() for spelling in spellings})
+    table.update(_UNSIDED)
+    for side, prefixes in _SIDES.items():
+        for part, stems in _PART_STEMS.items():
+            table.update({prefix + stem: f"{side}_{part}" for prefix in prefixes for stem in stems})
     table[_key("hip")] = table[_key("midhip")] = "pelvis"
     return table
 
 
 ALIASES = _aliases()
+TOE_STANDINS = {prefix + stem: f"{side}_toe" for side, prefixes in _SIDES.items() for prefix in prefixes
+                for stem in _TOE_STANDINS}
 
 
 def parse_mapping(text: str) -> dict[str, str]:
@@ -58,26 +85,93 @@ def parse_mapping(text: str) -> dict[str, str]:
 
 
 def map_markers(points: dict[str, np.ndarray], custom: dict[str, str] | None = None) -> tuple[dict[str, np.ndarray], dict[str, list[str]]]:
-    """Rename markers to joints (custom mapping first, then the aliases); markers that map to the
-    same joint are averaged (pelvis from ASIS/PSIS). Returns the joints and which markers made each."""
+    """Rename markers to joints (custom mapping first, then the aliases, then the toe's stand-ins);
+    markers that map to the same joint are averaged. The pelvis is the mean of its markers only in
+    frames that have them all (fill them first: `with_pelvis_filled`), so that it does not jump to
+    a subset's mean where one is missing; a marker the file names but never saw is left out.
+    Returns the joints and which markers made each."""
     custom = {_key(k): v for k, v in (custom or {}).items()}
     sources: dict[str, list[str]] = {}
+    standins: dict[str, list[str]] = {}
     for marker in points:
         joint = custom.get(_key(marker)) or ALIASES.get(_key(marker))
+        if joint == "pelvis" and not np.isfinite(points[marker]).any():
+            continue
         if joint:
             sources.setdefault(joint, []).append(marker)
+        elif _key(marker) in TOE_STANDINS:
+            standins.setdefault(TOE_STANDINS[_key(marker)], []).append(marker)
+    for joint, markers in standins.items():
+        sources.setdefault(joint, markers)
     joints = {}
     for joint, markers in sources.items():
         stacked = np.stack([points[m] for m in markers])
+        if joint == "pelvis":
+            joints[joint] = stacked.mean(axis=0)
+            continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # frames where every marker is missing stay NaN
-            joints[joint] = np.nanmean(stacked, axis=0) if len(markers) > 1 else stacked[0]
+            joints[joint] = np.nanmean(stacked, axis=0)
     return joints, sources
 
 
+def with_pelvis_filled(points: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], int]:
+    """The markers with the pelvis's (ASIS, PSIS, sacrum under any spelling) filled as one rigid
+    body (`rigid_fill`) where one is missing; and how many marker-frames were filled."""
+    names = [m for m in points if any(_key(m) in spellings for spellings in PELVIS_SPELLINGS.values())
+             and np.isfinite(points[m]).any()]
+    if len(names) < MIN_RIGID_MARKERS + 1:  # three markers fill nothing: two cannot place the third
+        return points, 0
+    stacked = np.stack([points[m] for m in names])
+    filled = rigid_fill(stacked)
+    count = int((np.isfinite(filled).all(axis=2) & ~np.isfinite(stacked).all(axis=2)).sum())
+    return {**points, **dict(zip(names, filled))}, count
+
+
+MIN_RIGID_MARKERS = 3  # a rigid body's pose needs three points that are not on a line
+
+
+def rigid_fill(markers: np.ndarray) -> np.ndarray:
+    """Markers on one rigid body, (markers, frames, 3) with NaN where missing: each missing one
+    is placed where the body's shape, fitted (Kabsch 1976) to the markers present in that frame,
+    puts it, in frames with at least MIN_RIGID_MARKERS present. The shape is the median of the
+    frames that have every marker, in the body's own frame; without such frames nothing is filled."""
+    filled = markers.copy()
+    present = np.isfinite(markers).all(axis=2)  # (markers, frames)
+    complete = present.all(axis=0)
+    if len(markers) < MIN_RIGID_MARKERS or not complete.any():
+        return filled
+    reference = _shape(markers[:, complete])
+    for frame in np.flatnonzero(~complete & (present.sum(axis=0) >= MIN_RIGID_MARKERS)):
+        seen = present[:, frame]
+        rotation, moved, origin = _kabsch(reference[seen], markers[seen, frame])
+        filled[~seen, frame] = (reference[~seen] - origin) @ rotation.T + moved
+    return filled
+
+
+def _shape(complete: np.ndarray) -> np.ndarray:
+    """The median shape of (markers, frames, 3) complete frames, each frame aligned to the first."""
+    first = complete[:, 0]
+    aligned = []
+    for frame in range(complete.shape[1]):
+        rotation, moved, origin = _kabsch(complete[:, frame], first)
+        aligned.append((complete[:, frame] - origin) @ rotation.T + moved)
+    return np.median(np.stack(aligned), axis=0)
+
+
+def _kabsch(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rotation R and the centroids (target's, source's) with R (source - c_s) + c_t ~ target."""
+    source_centre, target_centre = source.mean(axis=0), target.mean(axis=0)
+    u, _, vt = np.linalg.svd((source - source_centre).T @ (target - target_centre))
+    flip = np.sign(np.linalg.det(vt.T @ u.T)) or 1.0
+    rotation = vt.T @ np.diag([1.0, 1.0, flip]) @ u.T
+    return rotation, target_centre, source_centre
+
+
 def _marker(points: dict[str, np.ndarray], name: str) -> np.ndarray | None:
+    """The pelvis marker `name` (Plug-in Gait's: lasi, ...) under any of its spellings."""
     for marker, values in points.items():
-        if _key(marker) == name:
+        if _key(marker) in PELVIS_SPELLINGS[name]:
             return values
     return None
 

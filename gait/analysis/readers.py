@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gait.analysis.markers import map_markers, pelvis_landmarks
+from gait.analysis.markers import map_markers, pelvis_landmarks, with_pelvis_filled
 from gait.analysis.trajectories import Trajectories, detect_up_axis
 from gait.errors import InvalidInput
 
@@ -26,6 +26,7 @@ def _unit_scale(units: str) -> float:
 
 def _trajectories(points: dict[str, np.ndarray], rate: float, scale: float, source: str,
                   mapping: dict[str, str] | None) -> Trajectories:
+    points, filled = with_pelvis_filled(points)
     joints, used = map_markers(points, mapping)
     if not joints:
         raise InvalidInput(f"no marker of the {source} maps to a joint (give a mapping, e.g. --markers LHEEL=left_heel)")
@@ -38,6 +39,9 @@ def _trajectories(points: dict[str, np.ndarray], rate: float, scale: float, sour
     if landmarks and "left_hip" not in joints and "right_hip" not in joints:
         joints.update(landmarks)
         notes["hip joint centres"] = "Harrington et al. 2007 regression from ASIS and PSIS markers"
+    if filled:
+        notes["pelvis markers filled"] = (f"{filled} marker-frames where a pelvis marker was missing, placed as a rigid "
+                                          "body from the others (Kabsch fit of their shape in the complete frames)")
     if any(np.isinf(p).any() for p in joints.values()):
         raise InvalidInput(f"the {source} holds infinite coordinates")
     return Trajectories(joints, rate, detect_up_axis(joints), source, notes)

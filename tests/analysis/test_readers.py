@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gait.analysis.markers import map_markers, parse_mapping
+from gait.analysis.markers import map_markers, parse_mapping, with_pelvis_filled
 from gait.analysis.readers import read_trajectories
 from gait.analysis.trc import write_trc
 from gait.analysis.validation.synthetic import SyntheticWalker
@@ -89,6 +89,53 @@ def test_pelvis_is_the_mean_of_asis_and_psis(trial):
     joints, sources = map_markers(_lab_markers(trial))
     assert sorted(sources["pelvis"]) == ["LASI", "LPSI", "RASI", "RPSI"]
     np.testing.assert_allclose(joints["pelvis"][:, 1], trial.positions["pelvis"][:, 2] * 1000, atol=1e-6)
+
+
+@pytest.mark.parametrize("labels", [
+    {"Patient01:LHEE": "left_heel", "Patient01:RTOE": "right_toe", "Patient01:LASI": "pelvis"},  # Vicon's subject prefix
+    {"r_calc_study": "right_heel", "L_toe_study": "left_toe", "r_mankle_study": "right_ankle", "L.ASIS_study": "pelvis"},
+    {"LCAL": "left_heel", "RFM2": "right_toe", "LLMAL": "left_ankle", "RLEK": "right_knee", "V.Sacral": "pelvis"},
+    {"L.Heel": "left_heel", "R.Toe": "right_toe", "L.Knee.Lat": "left_knee", "R.PSIS": "pelvis"},
+    {"RHeel": "right_heel", "LBigToe": "left_toe", "RAnkle": "right_ankle", "Hip": "pelvis"},  # Pose2Sim
+])
+def test_marker_sets_of_other_labs_and_tools(labels):
+    points = {label: np.ones((3, 3)) for label in labels}
+    _, sources = map_markers(points)
+    assert {joint: markers for joint, markers in sources.items()} == {joint: [label] for label, joint in labels.items()}
+
+
+def test_the_fifth_metatarsal_stands_in_only_for_a_foot_without_a_toe_marker():
+    points = {name: np.full((3, 3), value) for value, name in enumerate(["LHEE", "LMT5", "RHEE", "RTOE", "RMT5"])}
+    joints, sources = map_markers(points)
+    assert sources["left_toe"] == ["LMT5"] and sources["right_toe"] == ["RTOE"]
+    assert joints["right_toe"][0, 0] == 3.0
+
+
+def test_a_medial_and_a_lateral_malleolus_give_the_ankle_centre():
+    joints, _ = map_markers({"LANK": np.zeros((2, 3)), "LMMA": np.full((2, 3), 2.0), "LHEE": np.ones((2, 3))})
+    np.testing.assert_allclose(joints["left_ankle"], 1.0)
+
+
+def test_a_pelvis_marker_missing_for_a_while_is_filled_as_a_rigid_body(trial, tmp_path):
+    """LASI hidden for 0.5 s: the pelvis (the mean of four markers) would jump by a third of
+    LASI's distance from the centre (about 4 cm) to the mean of the other three; it is filled
+    from them instead, and the hip joint centres stay."""
+    markers = _lab_markers(trial)
+    markers["LASI"][300:350] = np.nan
+    path = tmp_path / "gap.trc"
+    write_trc(path, markers, RATE, units="mm")
+    trajectories = read_trajectories(path)
+    pelvis, truth = trajectories.positions["pelvis"], trial.positions["pelvis"]
+    np.testing.assert_allclose(pelvis[:, 1], truth[:, 2], atol=1e-5)  # lab y is the walker's height
+    assert np.isfinite(trajectories.positions["left_hip"][300:350]).all()
+    assert "50 marker-frames" in trajectories.notes["pelvis markers filled"]
+    assert with_pelvis_filled({"LASI": markers["LASI"], "RASI": markers["RASI"], "SACR": markers["RPSI"]})[1] == 0
+
+
+def test_a_pelvis_marker_the_file_names_but_never_saw_is_left_out(trial):
+    markers = {**_lab_markers(trial), "SACR": np.full((int(8 * RATE), 3), np.nan)}
+    joints, sources = map_markers(markers)
+    assert "SACR" not in sources["pelvis"] and np.isfinite(joints["pelvis"]).all()
 
 
 def test_custom_mapping(trial, tmp_path):
