@@ -71,11 +71,14 @@ def read_trc(path: Path, mapping: dict[str, str] | None = None) -> Trajectories:
     except (ValueError, pd.errors.ParserError) as exc:
         raise InvalidInput(f"TRC data rows are malformed ({str(exc).splitlines()[0][:80]})") from None
     points = {name: data[:, 2 + 3 * i: 5 + 3 * i] for i, name in enumerate(names)}
+    for xyz in points.values():
+        xyz[(xyz == 0).all(axis=1)] = np.nan  # empty cells are gaps; so is 0, 0, 0, as some exporters write them
     return _trajectories(points, rate, _unit_scale(header.get("Units", "mm")), "TRC file", mapping)
 
 
 def read_c3d(path: Path, mapping: dict[str, str] | None = None) -> Trajectories:
-    """C3D: point labels, rate and units from the parameters; residual < 0 marks a gap."""
+    """C3D: point labels, rate and units from the parameters; a residual < 0, or a point at exactly
+    0, 0, 0, marks a gap."""
     import c3d
 
     try:
@@ -100,6 +103,7 @@ def read_c3d(path: Path, mapping: dict[str, str] | None = None) -> Trajectories:
         raise InvalidInput("the C3D file has no frames")
     data = np.stack(frames)  # (frames, points, 5): x, y, z, residual, cameras
     xyz = np.where(data[..., 3:4] < 0, np.nan, data[..., :3])
+    xyz[(xyz == 0).all(axis=-1)] = np.nan  # some writers mark a gap with 0, 0, 0 and a residual of 0
     points = {label: xyz[:, i] for i, label in enumerate(labels[:xyz.shape[1]])}  # labels beyond the points name nothing
     return _trajectories(points, rate, _unit_scale(units), "C3D file", mapping)
 

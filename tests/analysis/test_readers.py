@@ -85,6 +85,18 @@ def test_each_format_reads_back_in_metres_with_up_found(kind, trial, tmp_path):
     assert "pelvis" in trajectories.positions
 
 
+@pytest.mark.parametrize("kind", ["trc", "c3d"])
+def test_a_point_at_exactly_the_origin_is_a_gap(kind, trial, tmp_path):
+    """Some exporters write a gap as 0, 0, 0 (with a residual of 0 in a C3D): read as the origin,
+    the heel would jump a metre and back."""
+    markers = _lab_markers(trial)
+    markers["RHEE"][100:110] = 0.0
+    path = tmp_path / f"zeros.{kind}"
+    write_trc(path, markers, RATE, units="mm") if kind == "trc" else _write_c3d(path, markers)
+    heel = read_trajectories(path).positions["right_heel"]
+    assert np.isnan(heel[100:110]).all() and np.isfinite(heel[90:100]).all()
+
+
 def test_pelvis_is_the_mean_of_asis_and_psis(trial):
     joints, sources = map_markers(_lab_markers(trial))
     assert sorted(sources["pelvis"]) == ["LASI", "LPSI", "RASI", "RPSI"]
