@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import io
 import logging
-import sys
 from pathlib import Path
 
 from gaitcli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from gait.contracts import ANALYSIS, LIFT3D, POSE2D
 from gait.errors import InvalidInput
-from gaitcli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, exit_code, fail
+from gaitcli.exits import EXIT_OK, EXIT_USAGE, exit_code, fail
 
 SIZE = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
 

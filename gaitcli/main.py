@@ -40,8 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--cutoff-hz", type=_cutoff, default=None,
                          help="Butterworth cutoff in Hz, or auto (residual analysis); default 6 Hz")
     analyze.add_argument("--order", type=int, default=None, help="Butterworth order (default 4)")
-    analyze.add_argument("--events", choices=("auto", "velocity", "zeni", "oconnor", "contact"), default="auto",
-                         help="gait event method (default: chosen from the data, see README)")
+    analyze.add_argument("--events", choices=("auto", "velocity", "zeni", "oconnor", "contact", "file"), default="auto",
+                         help="gait event method (default: chosen from the data, see README); file: the events the file carries (a C3D's Foot Strike / Foot Off, the lab's)")
     analyze.add_argument("--height-m", type=float, default=None, help="subject's height: scales the lengths")
     analyze.add_argument("--age", type=float, default=None, help="age in years, for the normal ranges (default: adults)")
     analyze.add_argument("--sex", choices=("male", "female"), default=None, help="for the normal ranges (default: both)")

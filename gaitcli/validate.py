@@ -4,7 +4,6 @@ table of errors against the reference events."""
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from gaitcli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail

@@ -17,6 +17,7 @@ from gait.analysis.events import (
     FootContactEventDetector,
     MIN_FLIGHT_S,
     OConnorEventDetector,
+    RecordedEvents,
     SupportVelocityEventDetector,
     ZeniEventDetector,
     alternating,
@@ -35,7 +36,8 @@ from gait.errors import InvalidInput
 MIN_STEPS = 4  # fewer steps than this: parameters are reported but flagged
 EVENT_CUTOFF_HZ = 15.0  # the foot-contact method follows heights closely: a lighter low-pass
 MIN_CONTACT_RATE_HZ = 60.0
-EVENT_METHODS = ("auto", "velocity", "zeni", "oconnor", "contact")
+EVENT_METHODS = ("auto", "velocity", "zeni", "oconnor", "contact")  # the detections
+FILE_EVENTS = "file"  # the events the file carries
 DETECTORS = {"velocity": SupportVelocityEventDetector, "zeni": ZeniEventDetector, "oconnor": OConnorEventDetector,
              "contact": FootContactEventDetector}
 
@@ -48,8 +50,13 @@ def _markers(trajectories: Trajectories) -> bool:
 def choose_event_detector(trajectories: Trajectories, method: str = "auto") -> tuple[EventDetector, str]:
     """The event detector for these trajectories and why (`method` "auto": the method that was the
     most accurate over the validation corpus, docs/validation.md; or one of EVENT_METHODS by name)."""
+    if method == FILE_EVENTS:
+        if trajectories.file_events is None:
+            raise InvalidInput("--events file: the recording carries no gait events (a C3D file's EVENT group "
+                               "with Foot Strike / Foot Off, Left / Right)")
+        return RecordedEvents(trajectories.file_events), f"{len(trajectories.file_events)} events, chosen by option"
     if method not in EVENT_METHODS:
-        raise InvalidInput(f"unknown event method {method!r}; choose one of {', '.join(EVENT_METHODS)}")
+        raise InvalidInput(f"unknown event method {method!r}; choose one of {', '.join(EVENT_METHODS + (FILE_EVENTS,))}")
     feet = all(f"{side}_{part}" in trajectories.positions for side in sides_present(trajectories.positions)
                for part in ("heel", "toe"))
     rate = trajectories.sampling_rate_hz
@@ -300,7 +307,9 @@ def analyze(trajectories: Trajectories, lowpass: ButterworthLowPass, events_meth
             forward_of_longest, longest = forward, stop - start
         if not trajectories.root_relative:
             notes.extend(_treadmill_note(part, rate, forward, number))
-        if contact:
+        if isinstance(detector, RecordedEvents):
+            found = detector.within(start, stop, rate)
+        elif contact:
             found = detector.detect(_sliced(for_events, start, stop), rate, forward, up,
                                     raw=_sliced(trajectories.positions, start, stop)).events_
         elif for_toe_off is not None:
@@ -339,6 +348,8 @@ def analyze(trajectories: Trajectories, lowpass: ButterworthLowPass, events_meth
         steps_all["step_width_m"] = np.nan  # no depth in 2D
     if not events:
         notes.append("no gait events found")
+    elif trajectories.file_events is not None and not isinstance(detector, RecordedEvents):
+        notes.append(agreement_with_file_events(events_table, trajectories.file_events))
     parameters = summary(steps_all, length_scale_uncertainty=trajectories.length_uncertainty)
     if len(steps_all) < MIN_STEPS:
         notes.append(f"only {len(steps_all)} complete steps: too few for reliable means")
@@ -349,6 +360,23 @@ def analyze(trajectories: Trajectories, lowpass: ButterworthLowPass, events_meth
     return GaitAnalysis(filtered, forward_of_longest, events_table, steps_all, parameters, kinematics,
                         symmetry(steps_all), notes, f"{detector.name} ({reason})", bouts, angles, cycles, angle_notes,
                         failed)
+
+
+def agreement_with_file_events(found: pd.DataFrame, file_events: pd.DataFrame) -> str:
+    """How the detected events compare with the ones the file carries, over the span those cover
+    (matched one to one within 100 ms, as `gait validate` scores)."""
+    from gait.analysis.validation.scoring import TOLERANCE_S, score_events
+
+    span = (float(file_events.time_s.min()), float(file_events.time_s.max()))
+    parts = []
+    for kind, label in (("heel_strike", "heel strikes"), ("toe_off", "toe offs")):
+        score = score_events(found, file_events, kind, span)
+        if score.reference:
+            parts.append(f"{label} {score.mae_ms:.0f} ms from them on average (bias {score.bias_ms:+.0f} ms; "
+                         f"{score.matched} of {score.reference} matched within {1000 * TOLERANCE_S:.0f} ms, "
+                         f"{score.extra} extra)" if score.matched else f"{label}: none of {score.reference} matched")
+    return (f"the file carries {len(file_events)} gait events of its own (the lab's): the detected " + "; ".join(parts)
+            + "; `--events file` analyzes with the file's events instead")
 
 
 def cycle_kinematics(positions: dict[str, np.ndarray], bouts: pd.DataFrame, up: np.ndarray, events: pd.DataFrame,

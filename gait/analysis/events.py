@@ -416,7 +416,25 @@ def _crossing(signal: np.ndarray, start: int, reach: int, level: float, falling:
     return None
 
 
-EventDetector = ZeniEventDetector | OConnorEventDetector | FootContactEventDetector | SupportVelocityEventDetector
+@dataclass
+class RecordedEvents:
+    """The events the file carries (a lab's, marked from force plates or by eye: a C3D's EVENT
+    group) in place of a detection; `table` has columns side, event, time_s."""
+
+    table: pd.DataFrame
+    name = "the file's own events (the lab's)"
+
+    def within(self, start: int, stop: int, sampling_rate_hz: float) -> pd.DataFrame:
+        """The events in frames [start, stop), as a detector's `events_` of that slice (frames from
+        `start`, confidence 1)."""
+        frames = self.table.time_s.to_numpy(float) * sampling_rate_hz
+        inside = self.table[(frames >= start) & (frames < stop)]
+        rows = [(e.side, e.event, e.time_s * sampling_rate_hz - start, 1.0) for e in inside.itertuples()]
+        return _table(rows, sampling_rate_hz)
+
+
+EventDetector = (ZeniEventDetector | OConnorEventDetector | FootContactEventDetector | SupportVelocityEventDetector
+                 | RecordedEvents)
 
 
 def walking_direction(positions: dict[str, np.ndarray], up: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ def _unit_scale(units: str) -> float:
 
 
 def _trajectories(points: dict[str, np.ndarray], rate: float, scale: float, source: str,
-                  mapping: dict[str, str] | None) -> Trajectories:
+                  mapping: dict[str, str] | None, file_events: pd.DataFrame | None = None) -> Trajectories:
     points, filled = with_pelvis_filled(points)
     joints, used = map_markers(points, mapping)
     if not joints:
@@ -44,7 +44,7 @@ def _trajectories(points: dict[str, np.ndarray], rate: float, scale: float, sour
                                           "body from the others (Kabsch fit of their shape in the complete frames)")
     if any(np.isinf(p).any() for p in joints.values()):
         raise InvalidInput(f"the {source} holds infinite coordinates")
-    return Trajectories(joints, rate, detect_up_axis(joints), source, notes)
+    return Trajectories(joints, rate, detect_up_axis(joints), source, notes, file_events=file_events)
 
 
 def read_trc(path: Path, mapping: dict[str, str] | None = None) -> Trajectories:
@@ -95,6 +95,7 @@ def read_c3d(path: Path, mapping: dict[str, str] | None = None) -> Trajectories:
             rate = float(reader.point_rate)
             units_param = reader.get("POINT:UNITS")
             units = units_param.string_value if units_param is not None else "mm"
+            events = c3d_events(reader)
     except (InvalidInput, MemoryError):
         raise  # a MemoryError is a size the checks above missed: the fuzzers' memory bound finds those
     except Exception as exc:  # the c3d package fails on hostile bytes in many ways (struct.error, ZeroDivisionError, ...)
@@ -105,7 +106,31 @@ def read_c3d(path: Path, mapping: dict[str, str] | None = None) -> Trajectories:
     xyz = np.where(data[..., 3:4] < 0, np.nan, data[..., :3])
     xyz[(xyz == 0).all(axis=-1)] = np.nan  # some writers mark a gap with 0, 0, 0 and a residual of 0
     points = {label: xyz[:, i] for i, label in enumerate(labels[:xyz.shape[1]])}  # labels beyond the points name nothing
-    return _trajectories(points, rate, _unit_scale(units), "C3D file", mapping)
+    return _trajectories(points, rate, _unit_scale(units), "C3D file", mapping, events)
+
+
+C3D_EVENT_KINDS = {"foot strike": "heel_strike", "foot off": "toe_off"}
+FILE_EVENT_COLUMNS = ["side", "event", "time_s"]
+
+
+def c3d_events(reader) -> pd.DataFrame | None:
+    """The gait events of a C3D's EVENT group (Vicon's Foot Strike / Foot Off, context Left or
+    Right), times relative to the file's first frame (Vicon's event time t is frame t x rate + 1,
+    frames counted from 1); None where the file has no such events (other labels are not gait
+    events)."""
+    try:
+        contexts = [s.strip().lower() for s in reader.get("EVENT:CONTEXTS").string_array]
+        labels = [s.strip().lower() for s in reader.get("EVENT:LABELS").string_array]
+        times = np.asarray(reader.get("EVENT:TIMES").float_array, float).reshape(-1, 2)  # minutes, seconds
+    except (AttributeError, ValueError, TypeError):  # no EVENT group, or one of other shapes
+        return None
+    start = (reader.first_frame - 1) / float(reader.point_rate)
+    rows = [(context, C3D_EVENT_KINDS[label], 60 * minutes + seconds - start)
+            for context, label, (minutes, seconds) in zip(contexts, labels, times)
+            if label in C3D_EVENT_KINDS and context in ("left", "right") and np.isfinite(seconds)]
+    if not rows:
+        return None
+    return pd.DataFrame(rows, columns=FILE_EVENT_COLUMNS).sort_values("time_s", ignore_index=True)
 
 
 def read_csv(path: Path, rate_hz: float | None = None, units: str = "m", mapping: dict[str, str] | None = None) -> Trajectories:

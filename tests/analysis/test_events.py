@@ -308,3 +308,21 @@ def test_the_earlier_toe_off_goes_when_its_foot_landed_more_recently_and_far_apa
     # neither foot's strike known: the less confident goes
     kept, left_out = grounded(_events([("left", "toe_off", 1.0, 0.9), ("right", "toe_off", 1.1, 0.4)]))
     assert left_out.time_s.tolist() == [1.1]
+
+
+def test_recorded_events_are_taken_as_the_file_gives_them_and_refused_where_there_are_none():
+    from gait.analysis.analyze import analyze, choose_event_detector
+    from gait.analysis.events import RecordedEvents
+    from gait.analysis.filtering import ButterworthLowPass
+    from gait.analysis.trajectories import Trajectories
+    from gait.errors import InvalidInput
+
+    table = pd.DataFrame({"side": ["left", "right", "left"], "event": ["heel_strike", "toe_off", "heel_strike"],
+                          "time_s": [0.5, 1.25, 2.0]})
+    within = RecordedEvents(table).within(100, 300, 100.0)  # frames 100-299 of a 100 Hz recording
+    assert within.frame.tolist() == [25.0, 100.0] and within.confidence.tolist() == [1.0, 1.0]
+    trial = SyntheticWalker().generate(6.0, 100.0)
+    plain = Trajectories(trial.positions, 100.0, UP, "synthetic")
+    with pytest.raises(InvalidInput, match="carries no gait events"):
+        choose_event_detector(plain, "file")
+    assert not any("of its own" in w for w in analyze(plain, ButterworthLowPass()).warnings)

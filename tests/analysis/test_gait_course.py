@@ -12,7 +12,6 @@ from gait.analysis.events import (
     OConnorEventDetector,
     SupportVelocityEventDetector,
     ZeniEventDetector,
-    walking_direction,
 )
 from gait.analysis.filtering import ButterworthLowPass
 from gait.analysis.spatiotemporal import summary

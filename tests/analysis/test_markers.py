@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from gait.analysis.kinematics import sagittal_angles
 from gait.analysis.markers import pelvis_landmarks

@@ -208,3 +208,12 @@ def test_gait_analyze_command(trial, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "gaitcli.main", "analyze", str(tmp_path / "nope.c3d"), "--out", str(out)],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and bad.stderr.strip() == "gait: error: the file does not exist"
+
+
+def test_events_file_on_a_file_without_events_is_one_line_and_exit_2(trial, tmp_path):
+    path = tmp_path / "walk.trc"
+    write_trc(path, _lab_markers(trial), RATE, units="mm")
+    result = subprocess.run([sys.executable, "-m", "gaitcli.main", "analyze", str(path), "--out", str(tmp_path / "out"),
+                             "--events", "file"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and result.stderr.strip().startswith("gait: error: --events file: the recording "
+                                                                       "carries no gait events"), result.stderr

@@ -171,3 +171,19 @@ def test_a_heel_hidden_up_to_its_strike_gives_no_misplaced_strike():
     found = found[(found.side == "right") & (found.event == "heel_strike")].time_s.to_numpy()
     nearest = found[np.argmin(np.abs(found - strike))]
     assert abs(nearest - strike) > 0.25 or abs(nearest - strike) < 0.03, (nearest, strike)
+
+
+@needs_corpus
+def test_the_lab_events_a_c3d_carries_are_compared_and_can_be_used():
+    """tests.c3d carries the lab's 15 events: `auto` says how far its own are from them, and
+    `--events file` analyzes with them (every one inside the bout kept, at its time)."""
+    trajectories, reference = MARKER_RECORDINGS[0].load()
+    detected = analyze(trajectories, ButterworthLowPass())
+    (note,) = [w for w in detected.warnings if "gait events of its own" in w]
+    assert "15 gait events" in note and "8 of 8 matched" in note and "7 of 7 matched" in note, note
+    recorded = analyze(trajectories, ButterworthLowPass(), "file")
+    assert recorded.events_method.startswith("the file's own events")
+    assert not any("gait events of its own" in w for w in recorded.warnings)
+    np.testing.assert_allclose(recorded.events.time_s, reference.time_s, atol=1e-6)
+    assert recorded.parameters["cadence_steps_per_min"]["mean"] == pytest.approx(
+        cadence_steps_per_min(reference, MARKER_RECORDINGS[0].span_s(reference)), abs=0.5)

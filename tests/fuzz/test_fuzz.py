@@ -3,7 +3,6 @@ review found, where the fuzzers had not reached it) ends in one readable line, a
 fuzzer runs briefly with a fixed seed (tests/fuzz/run.py; docs/fuzzing.md)."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

