@@ -91,6 +91,11 @@ def read_c3d(path: Path, mapping: dict[str, str] | None = None) -> Trajectories:
             if names is None or len(names.dimensions) > 2:  # the c3d package would count through the dimensions' product
                 raise InvalidInput("the C3D file has no readable list of point labels (POINT:LABELS)")
             labels = [str(label).strip() for label in names.string_array]
+            for more in range(2, MAX_LABEL_GROUPS + 1):  # over 255 points: POINT:LABELS2, LABELS3, ...
+                names = reader.get(f"POINT:LABELS{more}")
+                if names is None or len(names.dimensions) > 2:
+                    break
+                labels += [str(label).strip() for label in names.string_array]
             frames = [points.copy() for _, points, _ in reader.read_frames()]
             rate = float(reader.point_rate)
             units_param = reader.get("POINT:UNITS")
@@ -108,6 +113,8 @@ def read_c3d(path: Path, mapping: dict[str, str] | None = None) -> Trajectories:
     points = {label: xyz[:, i] for i, label in enumerate(labels[:xyz.shape[1]])}  # labels beyond the points name nothing
     return _trajectories(points, rate, _unit_scale(units), "C3D file", mapping, events)
 
+
+MAX_LABEL_GROUPS = 40  # 10,000 points: more than any lab's model writes
 
 C3D_EVENT_KINDS = {"foot strike": "heel_strike", "foot off": "toe_off"}
 FILE_EVENT_COLUMNS = ["side", "event", "time_s"]

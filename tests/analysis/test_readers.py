@@ -37,7 +37,9 @@ def _lab_markers(trial) -> dict[str, np.ndarray]:
     return markers
 
 
-def _write_c3d(path, markers: dict[str, np.ndarray]) -> None:
+def _write_c3d(path, markers: dict[str, np.ndarray], first_labels: int | None = None) -> None:
+    """Plug-in Gait markers as a C3D (mm); `first_labels`: that many in POINT:LABELS, the rest in
+    POINT:LABELS2 (as a file of over 255 points has them)."""
     import warnings
 
     warnings.filterwarnings("ignore", message="No analog data", category=UserWarning)
@@ -49,7 +51,10 @@ def _write_c3d(path, markers: dict[str, np.ndarray]) -> None:
     points[..., :3] = stacked
     points[20:23, 0, 3] = -1  # a three-frame gap in the first marker
     writer.add_frames([(p, np.zeros((0, 0), np.float32)) for p in points])
-    writer.set_point_labels(names)
+    writer.set_point_labels(names[:first_labels])
+    if first_labels is not None:
+        label_str, size = c3d.Writer.pack_labels(names[first_labels:])
+        writer.point_group.add_str("LABELS2", "Point labels, continued.", label_str, size, len(names) - first_labels)
     with open(path, "wb") as handle:
         writer.write(handle)
 
@@ -95,6 +100,14 @@ def test_a_point_at_exactly_the_origin_is_a_gap(kind, trial, tmp_path):
     write_trc(path, markers, RATE, units="mm") if kind == "trc" else _write_c3d(path, markers)
     heel = read_trajectories(path).positions["right_heel"]
     assert np.isnan(heel[100:110]).all() and np.isfinite(heel[90:100]).all()
+
+
+def test_point_labels_past_the_first_group_are_read(trial, tmp_path):
+    """A C3D of more than 255 points names the rest in POINT:LABELS2 (and so on): its markers
+    there are read like the others."""
+    path = tmp_path / "labels2.c3d"
+    _write_c3d(path, _lab_markers(trial), first_labels=5)
+    assert {"left_knee", "right_knee", "pelvis"} <= set(read_trajectories(path).positions)  # LKNE, RKNE, LASI... in LABELS2
 
 
 def test_pelvis_is_the_mean_of_asis_and_psis(trial):
