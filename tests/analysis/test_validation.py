@@ -13,7 +13,7 @@ from gait.analysis.treadmill import TreadmillDetector, support_velocity
 from gait.analysis.validation.corpus import MARKER_RECORDINGS, annotation_events, demo_annotation, force_events
 from gait.analysis.validation.runner import Case, marker_cases, score_case, synthetic_cases
 from gait.analysis.validation.scoring import cadence_steps_per_min, match, score_events
-from gait.analysis.validation.variants import hidden, variant_cases
+from gait.analysis.validation.variants import hidden, on_belt, variant_cases
 from gait.assets import CORPUS, corpus_path
 
 INSTALLED = all(corpus_path(asset.target.removeprefix("corpus/")).is_file() for asset in CORPUS)
@@ -148,7 +148,8 @@ def test_synthetic_walker_rows_are_labelled_synthetic():
 
 
 @needs_corpus
-@pytest.mark.parametrize("variant", ["150Hz", "60Hz", "y-up", "rotated", "mirrored", "all-hidden", "some-hidden-0"])
+@pytest.mark.parametrize("variant", ["150Hz", "60Hz", "y-up", "rotated", "mirrored", "all-hidden", "some-hidden-0",
+                                     "on-belt"])
 def test_the_slow_walk_as_another_lab_would_send_it(variant):
     """Other rates, axes and hidden markers: the same events (docs/validation.md "Robustness").
     all-hidden hides every marker for 0.2 s three times: such a dropout used to end the walking
@@ -187,3 +188,16 @@ def test_the_lab_events_a_c3d_carries_are_compared_and_can_be_used():
     np.testing.assert_allclose(recorded.events.time_s, reference.time_s, atol=1e-6)
     assert recorded.parameters["cadence_steps_per_min"]["mean"] == pytest.approx(
         cadence_steps_per_min(reference, MARKER_RECORDINGS[0].span_s(reference)), abs=0.5)
+
+
+@needs_corpus
+def test_the_slow_walk_carried_by_a_belt_is_a_treadmill_walk_with_the_same_steps():
+    """The slow walk in a frame that moves with the walker (as on a belt at her speed): the
+    analysis says treadmill and gives the same step length and speed (between the feet)."""
+    trajectories = MARKER_RECORDINGS[0].load()[0]
+    overground, belt = (analyze(t, ButterworthLowPass()) for t in (trajectories, on_belt(trajectories)))
+    assert any("on a treadmill" in w for w in belt.warnings)
+    assert not any("on a treadmill" in w for w in overground.warnings)
+    for name in ("step_length_m", "speed_m_s", "cadence_steps_per_min"):
+        assert belt.parameters[name]["mean"] == pytest.approx(overground.parameters[name]["mean"], rel=0.01), name
+    assert on_belt(MARKER_RECORDINGS[1].load()[0]) is None  # gaitmap's walk turns: no belt carries it

@@ -105,7 +105,29 @@ def some_hidden(seed: int, share: float = 0.4) -> Variant:
     return apply
 
 
-VARIANTS: dict[str, tuple[str, Variant]] = {
+MAX_STRAIGHT_RESIDUAL_M = 0.3  # farther from a straight line at constant speed: not a walk a belt could carry
+
+
+def on_belt(trajectories: Trajectories) -> Trajectories | None:
+    """The recording in a frame that moves with the walker's mean horizontal velocity, as on a
+    treadmill whose belt runs at the walking speed (the pelvis, or the heels' mid-point, stays in
+    place; the stance foot moves backwards). None for a walk that is not straight at a steady
+    speed (a turn, there and back): no belt carries that."""
+    time = np.arange(trajectories.frames) / trajectories.sampling_rate_hz
+    body = trajectories.positions.get("pelvis")
+    if body is None:
+        body = np.nanmean(np.stack([p for name, p in trajectories.positions.items() if name.endswith("_heel")]), axis=0)
+    horizontal = (np.eye(3) - np.outer(trajectories.up, trajectories.up)) @ body.T
+    seen = np.isfinite(horizontal).all(axis=0)
+    slope, intercept = np.polyfit(time[seen], horizontal[:, seen].T, 1)
+    residual = horizontal[:, seen].T - (np.outer(time[seen], slope) + intercept)
+    if np.linalg.norm(residual, axis=1).max() > MAX_STRAIGHT_RESIDUAL_M:
+        return None
+    carried = np.outer(time, slope)
+    return dataclasses.replace(trajectories, positions={name: p - carried for name, p in trajectories.positions.items()})
+
+
+VARIANTS: dict[str, tuple[str, Callable[[Trajectories], Trajectories | None]]] = {
     "60Hz": ("resampled to 60 Hz", resampled(60.0)),
     "150Hz": ("resampled to 150 Hz", resampled(150.0)),
     "200Hz": ("resampled to 200 Hz", resampled(200.0)),
@@ -114,15 +136,22 @@ VARIANTS: dict[str, tuple[str, Variant]] = {
     "y-up": ("the vertical on +y", transformed(y_up)),
     "noise3mm": ("3 mm of white noise on every coordinate", noisy(0.003)),
     "all-hidden": ("every marker hidden for 0.2 s three times", all_hidden_three_times),
+    "on-belt": ("as on a treadmill at the walking speed (a frame moving with the walker; straight walks only)", on_belt),
     **{f"some-hidden-{seed}": (f"40 % of the markers each hidden once for 0.12-0.3 s (seed {seed})", some_hidden(seed))
        for seed in range(4)},
 }
 
 
 def variant_cases(cases: list[Case], names: list[str] | None = None) -> list[Case]:
-    """Each case under each variant (default: all), named `recording+variant`; the reference events stay."""
+    """Each case under each variant (default: all) that applies to it, named `recording+variant`;
+    the reference events stay."""
     chosen = {name: VARIANTS[name] for name in names or VARIANTS}
-    return [dataclasses.replace(case, trajectories=apply(case.trajectories),
-                                recording=dataclasses.replace(case.recording, name=f"{case.recording.name}+{name}",
-                                                              description=f"{case.recording.description}, {what}"))
-            for name, (what, apply) in chosen.items() for case in cases]
+    made = []
+    for name, (what, apply) in chosen.items():
+        for case in cases:
+            trajectories = apply(case.trajectories)
+            if trajectories is not None:
+                recording = dataclasses.replace(case.recording, name=f"{case.recording.name}+{name}",
+                                                description=f"{case.recording.description}, {what}")
+                made.append(dataclasses.replace(case, trajectories=trajectories, recording=recording))
+    return made
