@@ -6,7 +6,8 @@ LANK, LKNE, LASI, RPSI, SACR, ...), the calcaneus and metatarsal markers of IOR,
 Hayes sets (LCAL, LMT2, LFM2, LLM, LLMAL, ...), OpenSim's and OpenCap's (L.Heel, r_calc_study,
 R.ASIS, ...), Pose2Sim's (RBigToe, RHeel), the project's own names and common spellings (LHeel,
 L_Heel, left heel). Markers that name the same point are averaged (a lateral and a medial
-malleolus give the ankle's centre). The fifth metatarsal head stands in for the toe only where a
+malleolus give the ankle's centre); a joint centre the lab's model exported (LHJC, LKJC, LAJC)
+is used instead of that joint's markers. The fifth metatarsal head stands in for the toe only where a
 foot has no toe marker (it leaves the ground a few ms earlier: docs/validation.md). Pelvis
 markers (ASIS, PSIS, sacrum) are averaged into `pelvis` in the frames that have them all; the
 readers first fill a marker missing in a frame as a rigid body from the other three (or more).
@@ -33,10 +34,13 @@ _PART_STEMS = {
     "toe": ("toe", "bigtoe", "mt2", "fm2", "mh2", "met2", "toetip"),
     "ankle": ("ank", "ankle", "lm", "lmal", "latmal", "anklelat", "lateralmalleolus", "malleolus",
               "mm", "mma", "mmal", "medmal", "anklemed", "medialmalleolus", "mankle"),
-    "knee": ("kne", "knee", "kneelat", "lfe", "lfep", "lek", "lateralepicondyle", "mfe", "mek",
+    "knee": ("kne", "knee", "kneelat", "lfe", "le", "lek", "lateralepicondyle", "mfe", "me", "mek",
              "kneemed", "mknee"),
     "shoulder": ("sho", "shoulder"), "elbow": ("elb", "elbow"), "wrist": ("wra", "wrist"),
 }
+# joint centres a lab's model exported as points (Plug-in Gait's LHJC, OpenCap's RHJC_study):
+# where a file has one, it is the joint, and the surface markers of that joint are not averaged in
+_JOINT_CENTRES = {"hip": "hjc", "knee": "kjc", "ankle": "ajc"}
 _TOE_STANDINS = ("mt1", "fm1", "mh1", "mt5", "fm5", "mh5", "met5", "5meta", "5mh", "smalltoe")  # a foot without a toe marker
 _UNSIDED = {"c7": "neck", "clav": "thorax"}
 _PROJECT = set(H36M_17) | set(HALPE_26) | set(FOOT_POINTS)
@@ -67,6 +71,8 @@ def _aliases() -> dict[str, str]:
 
 
 ALIASES = _aliases()
+JOINT_CENTRES = {prefix + stem: f"{side}_{part}" for side, prefixes in _SIDES.items() for prefix in prefixes
+                 for part, stem in _JOINT_CENTRES.items()}
 TOE_STANDINS = {prefix + stem: f"{side}_toe" for side, prefixes in _SIDES.items() for prefix in prefixes
                 for stem in _TOE_STANDINS}
 
@@ -85,24 +91,26 @@ def parse_mapping(text: str) -> dict[str, str]:
 
 
 def map_markers(points: dict[str, np.ndarray], custom: dict[str, str] | None = None) -> tuple[dict[str, np.ndarray], dict[str, list[str]]]:
-    """Rename markers to joints (custom mapping first, then the aliases, then the toe's stand-ins);
+    """Rename markers to joints. For each joint the first of these that the file has is used: the
+    custom mapping, a joint centre the lab's model exported, the aliases, the toe's stand-ins;
     markers that map to the same joint are averaged. The pelvis is the mean of its markers only in
     frames that have them all (fill them first: `with_pelvis_filled`), so that it does not jump to
     a subset's mean where one is missing; a marker the file names but never saw is left out.
     Returns the joints and which markers made each."""
     custom = {_key(k): v for k, v in (custom or {}).items()}
-    sources: dict[str, list[str]] = {}
-    standins: dict[str, list[str]] = {}
+    tiers: tuple[dict[str, list[str]], ...] = ({}, {}, {}, {})  # custom, joint centres, aliases, stand-ins
     for marker in points:
-        joint = custom.get(_key(marker)) or ALIASES.get(_key(marker))
-        if joint == "pelvis" and not np.isfinite(points[marker]).any():
-            continue
-        if joint:
-            sources.setdefault(joint, []).append(marker)
-        elif _key(marker) in TOE_STANDINS:
-            standins.setdefault(TOE_STANDINS[_key(marker)], []).append(marker)
-    for joint, markers in standins.items():
-        sources.setdefault(joint, markers)
+        key = _key(marker)
+        for tier, table in enumerate((custom, JOINT_CENTRES, ALIASES, TOE_STANDINS)):
+            if key in table:
+                joint = table[key]
+                if joint != "pelvis" or np.isfinite(points[marker]).any():
+                    tiers[tier].setdefault(joint, []).append(marker)
+                break
+    sources: dict[str, list[str]] = {}
+    for tier in tiers:
+        for joint, markers in tier.items():
+            sources.setdefault(joint, markers)
     joints = {}
     for joint, markers in sources.items():
         stacked = np.stack([points[m] for m in markers])

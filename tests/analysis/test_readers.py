@@ -129,6 +129,17 @@ def test_marker_sets_of_other_labs_and_tools(labels):
     assert {joint: markers for joint, markers in sources.items()} == {joint: [label] for label, joint in labels.items()}
 
 
+def test_a_joint_centre_the_lab_exported_is_the_joint_and_a_custom_mapping_wins_over_it():
+    points = {"LKNE": np.zeros((2, 3)), "LMFE": np.full((2, 3), 2.0), "LKJC": np.ones((2, 3)), "RHJC_study": np.ones((2, 3)),
+              "LHEE": np.ones((2, 3))}
+    _, sources = map_markers(points)
+    assert sources["left_knee"] == ["LKJC"] and sources["right_hip"] == ["RHJC_study"]
+    _, sources = map_markers(points, {"LKNE": "left_knee"})
+    assert sources["left_knee"] == ["LKNE"]
+    _, sources = map_markers({"LKNE": np.zeros((2, 3)), "LMFE": np.full((2, 3), 2.0), "LHEE": np.ones((2, 3))})
+    assert sources["left_knee"] == ["LKNE", "LMFE"]  # lateral and medial epicondyles: the knee's centre
+
+
 def test_the_fifth_metatarsal_stands_in_only_for_a_foot_without_a_toe_marker():
     points = {name: np.full((3, 3), value) for value, name in enumerate(["LHEE", "LMT5", "RHEE", "RTOE", "RMT5"])}
     joints, sources = map_markers(points)
