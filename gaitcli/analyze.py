@@ -19,7 +19,8 @@ __all__ = ["AnalyzeOptions", "analyze_file"]
 def _report(summary: dict, out: Path) -> None:
     parameters = summary["spatiotemporal_parameters"]
     cadence = parameters.get("cadence_steps_per_min")
-    line = f"cadence {cadence['mean']:.1f} steps/min from {cadence['n']} steps" if cadence else "no complete steps found"
+    counted = "strides (one leg)" if cadence and cadence.get("from_strides") else "steps"
+    line = f"cadence {cadence['mean']:.1f} steps/min from {cadence['n']} {counted}" if cadence else "no complete steps found"
     print(f"{summary['events']} events ({summary['mode']}), {line}; outputs in {out}", file=sys.stderr)
     for warning in summary["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)

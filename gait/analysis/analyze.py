@@ -28,9 +28,9 @@ from gait.analysis.events import (
 from gait.analysis.filtering import ButterworthLowPass, finite_runs
 from gait.analysis.kinematics import bout_angles, cycles_table, kinematics_table
 from gait.analysis.plausibility import implausible
-from gait.analysis.spatiotemporal import MIN_CONFIDENCE, steps_table, summary, symmetry
+from gait.analysis.spatiotemporal import MIN_CONFIDENCE, steps_table, strides_table, summary, symmetry
 from gait.analysis.trajectories import Trajectories, sides_present
-from gait.analysis.treadmill import TreadmillDetector
+from gait.analysis.treadmill import TreadmillDetector, surface_velocity
 from gait.errors import InvalidInput
 
 MIN_STEPS = 4  # fewer steps than this: parameters are reported but flagged
@@ -278,7 +278,7 @@ def analyze(trajectories: Trajectories, lowpass: ButterworthLowPass, events_meth
     sides = sides_present(filtered)
     for side in ("left", "right"):
         if side not in sides:
-            notes.append(f"no {side} leg in the recording: events and angles of the other side only, no steps")
+            notes.append(f"no {side} leg in the recording: events, strides and angles of the other side only, no steps")
         elif f"{side}_heel" not in filtered or f"{side}_toe" not in filtered:
             notes.append(f"no {side} heel/toe: the {side} ankle stands in for both (events less precise)")
     contact = isinstance(detector, FootContactEventDetector)
@@ -338,7 +338,14 @@ def analyze(trajectories: Trajectories, lowpass: ButterworthLowPass, events_meth
         found["bout"] = number
         events.append(found)
         feet = {side: part.get(f"{side}_heel", part.get(f"{side}_ankle")) for side in sides}
-        bout_steps = steps_table(found.assign(time_s=found.time_s - start / rate), feet, rate, forward, up)
+        relative = found.assign(time_s=found.time_s - start / rate)
+        if len(sides) == 2:
+            bout_steps = steps_table(relative, feet, rate, forward, up)
+        else:  # one leg: its strides
+            (side,) = sides
+            surface = 0.0 if trajectories.root_relative else surface_velocity(part, forward, rate)
+            bout_steps = strides_table(relative, None if trajectories.root_relative else feet[side], rate, forward,
+                                       surface if np.isfinite(surface) else 0.0)
         bout_steps["heel_strike_s"] += start / rate
         steps.append(bout_steps.assign(bout=number))
         bout_rows.append([number, start / rate, stop / rate, *forward])
@@ -351,7 +358,14 @@ def analyze(trajectories: Trajectories, lowpass: ButterworthLowPass, events_meth
     elif trajectories.file_events is not None and not isinstance(detector, RecordedEvents):
         notes.append(agreement_with_file_events(events_table, trajectories.file_events))
     parameters = summary(steps_all, length_scale_uncertainty=trajectories.length_uncertainty)
-    if len(steps_all) < MIN_STEPS:
+    if len(sides) == 1:
+        if len(steps_all) < MIN_STEPS // 2:
+            notes.append(f"only {len(steps_all)} complete strides of the {sides[0]} leg: too few for reliable means")
+        if len(steps_all):
+            notes.append(f"one leg only: strides, stance and swing of the {sides[0]} leg; the cadence is two steps per "
+                         "stride (the other leg's step taken to last as long); no step times, step lengths, widths or support "
+                         "phases")
+    elif len(steps_all) < MIN_STEPS:
         notes.append(f"only {len(steps_all)} complete steps: too few for reliable means")
     failed = implausible(parameters, trajectories.length_unit)
     notes.extend(failed.values())

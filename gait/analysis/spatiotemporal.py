@@ -58,6 +58,36 @@ def steps_table(events: pd.DataFrame, feet: dict[str, np.ndarray] | None = None,
     return table
 
 
+def strides_table(events: pd.DataFrame, heel: np.ndarray | None = None, sampling_rate_hz: float = 1.0,
+                  forward: np.ndarray | None = None, surface_m_s: float = 0.0, max_stride_s: float = 3.0) -> pd.DataFrame:
+    """For a recording of one leg (a one-sided marker set): one row per heel strike that starts a
+    complete stride of that foot, with the stride, its stance and swing; no steps, so no step
+    time, step length, width or support phases. The stride length is the heel's forward
+    displacement between its strikes relative to the surface it stands on (`surface_m_s`: minus
+    the belt speed on a treadmill, 0 overground). Same columns as `steps_table`."""
+    events = events[events.confidence >= MIN_CONFIDENCE]
+    strikes = events[events.event == "heel_strike"].sort_values("time_s")
+    rows = []
+    for side in strikes.side.unique():
+        times = strikes[strikes.side == side].time_s.to_numpy()
+        offs = events[(events.side == side) & (events.event == "toe_off")].time_s.to_numpy()
+        for start, stop in zip(times[:-1], times[1:]):
+            stride = stop - start
+            if stride > max_stride_s:
+                continue  # a pause
+            own = offs[(offs > start) & (offs < stop)]
+            stance = own[0] - start if own.size else np.nan
+            length = np.nan
+            if heel is not None and forward is not None:
+                a, b = (int(round(t * sampling_rate_hz)) for t in (start, stop))
+                if b < len(heel):
+                    length = float((heel[b] - heel[a]) @ forward) - surface_m_s * stride
+            stance_pct = 100 * stance / stride
+            rows.append([side, start, np.nan, stride, stance, stance_pct, np.nan, np.nan, length, length / stride,
+                         100 - stance_pct, np.nan, np.nan])
+    return pd.DataFrame(rows, columns=STEP_COLUMNS)
+
+
 CONTACT_WINDOW_S = 0.1
 
 
@@ -138,6 +168,9 @@ def summary(steps: pd.DataFrame, length_scale_uncertainty: float = 0.0) -> dict[
             result[column] = _statistics(values, length_scale_uncertainty if column in LENGTHS else 0.0)
     if "step_time_s" in result:
         result["cadence_steps_per_min"] = _cadence(steps["step_time_s"].dropna().to_numpy(), result["step_time_s"])
+    elif "stride_time_s" in result:  # one leg: two steps per stride, the other leg's taken to last as long
+        half_strides = steps["stride_time_s"].dropna().to_numpy() / 2
+        result["cadence_steps_per_min"] = {**_cadence(half_strides, _statistics(half_strides, 0.0)), "from_strides": True}
     return result
 
 

@@ -326,3 +326,24 @@ def test_recorded_events_are_taken_as_the_file_gives_them_and_refused_where_ther
     with pytest.raises(InvalidInput, match="carries no gait events"):
         choose_event_detector(plain, "file")
     assert not any("of its own" in w for w in analyze(plain, ButterworthLowPass()).warnings)
+
+
+def test_one_leg_gives_its_strides_and_a_cadence_of_two_steps_per_stride():
+    """A one-sided marker set: no steps, but the strides, stance, swing, stride length and speed
+    of that leg, and the cadence as two steps per stride, said so."""
+    from gait.analysis.analyze import analyze
+    from gait.analysis.filtering import ButterworthLowPass
+    from gait.analysis.trajectories import Trajectories
+
+    walker = SyntheticWalker(cadence_steps_per_min=104.0)
+    trial = walker.generate(10.0, 100.0)
+    right = {name: p for name, p in trial.positions.items() if not name.startswith("left_")}
+    result = analyze(Trajectories(right, 100.0, UP, "synthetic"), ButterworthLowPass())
+    parameters = result.parameters
+    assert "step_time_s" not in parameters and "step_length_m" not in parameters
+    assert parameters["stride_time_s"]["mean"] == pytest.approx(walker.stride_time_s, abs=0.01)
+    assert parameters["cadence_steps_per_min"]["mean"] == pytest.approx(104.0, abs=1.0)
+    assert parameters["cadence_steps_per_min"]["from_strides"]
+    assert parameters["stride_length_m"]["mean"] == pytest.approx(2 * walker.step_length_m, rel=0.02)
+    assert parameters["speed_m_s"]["mean"] == pytest.approx(trial.speed_m_s, rel=0.02)
+    assert any(w.startswith("one leg only: strides") for w in result.warnings)

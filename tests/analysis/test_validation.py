@@ -201,3 +201,17 @@ def test_the_slow_walk_carried_by_a_belt_is_a_treadmill_walk_with_the_same_steps
     for name in ("step_length_m", "speed_m_s", "cadence_steps_per_min"):
         assert belt.parameters[name]["mean"] == pytest.approx(overground.parameters[name]["mean"], rel=0.01), name
     assert on_belt(MARKER_RECORDINGS[1].load()[0]) is None  # gaitmap's walk turns: no belt carries it
+
+
+@needs_corpus
+def test_the_one_legged_treadmill_trial_gives_its_strides_against_the_force_plate():
+    """Right leg only, on a belt at 0.96 m/s: the strides (force plate: 1.20 and 1.19 s), stance
+    and speed relative to the belt."""
+    recording = next(r for r in MARKER_RECORDINGS if r.name == "treadmill-right-leg")
+    trajectories, reference = recording.load()
+    parameters = analyze(trajectories, ButterworthLowPass()).parameters
+    strikes = reference[reference.event == "heel_strike"].time_s.to_numpy()
+    assert parameters["stride_time_s"]["n"] == 2
+    assert parameters["stride_time_s"]["mean"] == pytest.approx(np.diff(strikes).mean(), abs=0.01)
+    assert parameters["speed_m_s"]["mean"] == pytest.approx(0.96, rel=0.03)
+    assert parameters["stance_pct"]["mean"] == pytest.approx(65.0, abs=2.0)  # force plate: 65.3 and 64.8 %
