@@ -53,8 +53,9 @@ def choose_event_detector(trajectories: Trajectories, method: str = "auto") -> t
     if method == FILE_EVENTS:
         if trajectories.file_events is None:
             raise InvalidInput("--events file: the recording carries no gait events (a C3D file's EVENT group "
-                               "with Foot Strike / Foot Off, Left / Right)")
-        return RecordedEvents(trajectories.file_events), f"{len(trajectories.file_events)} events, chosen by option"
+                               "with Foot Strike / Foot Off, Left / Right, or force plates that a foot lands on)")
+        return RecordedEvents(trajectories.file_events), (f"{len(trajectories.file_events)} events from "
+                                                          f"{trajectories.file_events_source}, chosen by option")
     if method not in EVENT_METHODS:
         raise InvalidInput(f"unknown event method {method!r}; choose one of {', '.join(EVENT_METHODS + (FILE_EVENTS,))}")
     feet = all(f"{side}_{part}" in trajectories.positions for side in sides_present(trajectories.positions)
@@ -356,7 +357,7 @@ def analyze(trajectories: Trajectories, lowpass: ButterworthLowPass, events_meth
     if not events:
         notes.append("no gait events found")
     elif trajectories.file_events is not None and not isinstance(detector, RecordedEvents):
-        notes.append(agreement_with_file_events(events_table, trajectories.file_events))
+        notes.append(agreement_with_file_events(events_table, trajectories))
     parameters = summary(steps_all, length_scale_uncertainty=trajectories.length_uncertainty)
     if len(sides) == 1:
         if len(steps_all) < MIN_STEPS // 2:
@@ -376,20 +377,24 @@ def analyze(trajectories: Trajectories, lowpass: ButterworthLowPass, events_meth
                         failed)
 
 
-def agreement_with_file_events(found: pd.DataFrame, file_events: pd.DataFrame) -> str:
+def agreement_with_file_events(found: pd.DataFrame, trajectories: Trajectories) -> str:
     """How the detected events compare with the ones the file carries, over the span those cover
-    (matched one to one within 100 ms, as `gait validate` scores)."""
+    (matched one to one within 100 ms, as `gait validate` scores). Force plates see only the
+    steps that land on them: a detected event with no plate event is not counted as extra."""
     from gait.analysis.validation.scoring import TOLERANCE_S, score_events
 
+    file_events = trajectories.file_events
+    complete = "EVENT group" in trajectories.file_events_source
     span = (float(file_events.time_s.min()), float(file_events.time_s.max()))
     parts = []
     for kind, label in (("heel_strike", "heel strikes"), ("toe_off", "toe offs")):
         score = score_events(found, file_events, kind, span)
+        extra = f", {score.extra} extra" if complete else ""
         if score.reference:
             parts.append(f"{label} {score.mae_ms:.0f} ms from them on average (bias {score.bias_ms:+.0f} ms; "
-                         f"{score.matched} of {score.reference} matched within {1000 * TOLERANCE_S:.0f} ms, "
-                         f"{score.extra} extra)" if score.matched else f"{label}: none of {score.reference} matched")
-    return (f"the file carries {len(file_events)} gait events of its own (the lab's): the detected " + "; ".join(parts)
+                         f"{score.matched} of {score.reference} matched within {1000 * TOLERANCE_S:.0f} ms{extra})"
+                         if score.matched else f"{label}: none of {score.reference} matched")
+    return (f"{len(file_events)} gait events from {trajectories.file_events_source}: the detected " + "; ".join(parts)
             + "; `--events file` analyzes with the file's events instead")
 
 

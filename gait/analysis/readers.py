@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import io
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from gait.analysis.forceplates import FORCE_THRESHOLD_N, contact_events, vertical_forces
 from gait.analysis.markers import map_markers, pelvis_landmarks, with_pelvis_filled
 from gait.analysis.trajectories import Trajectories, detect_up_axis
 from gait.errors import InvalidInput
@@ -25,7 +27,7 @@ def _unit_scale(units: str) -> float:
 
 
 def _trajectories(points: dict[str, np.ndarray], rate: float, scale: float, source: str,
-                  mapping: dict[str, str] | None, file_events: pd.DataFrame | None = None) -> Trajectories:
+                  mapping: dict[str, str] | None) -> Trajectories:
     points, filled = with_pelvis_filled(points)
     joints, used = map_markers(points, mapping)
     if not joints:
@@ -44,7 +46,7 @@ def _trajectories(points: dict[str, np.ndarray], rate: float, scale: float, sour
                                           "body from the others (Kabsch fit of their shape in the complete frames)")
     if any(np.isinf(p).any() for p in joints.values()):
         raise InvalidInput(f"the {source} holds infinite coordinates")
-    return Trajectories(joints, rate, detect_up_axis(joints), source, notes, file_events=file_events)
+    return Trajectories(joints, rate, detect_up_axis(joints), source, notes)
 
 
 def read_trc(path: Path, mapping: dict[str, str] | None = None) -> Trajectories:
@@ -78,7 +80,8 @@ def read_trc(path: Path, mapping: dict[str, str] | None = None) -> Trajectories:
 
 def read_c3d(path: Path, mapping: dict[str, str] | None = None) -> Trajectories:
     """C3D: point labels, rate and units from the parameters; a residual < 0, or a point at exactly
-    0, 0, 0, marks a gap."""
+    0, 0, 0, marks a gap. The file's own gait events come with it: its EVENT group's, else the
+    contacts its force plates show (gait/analysis/forceplates.py)."""
     import c3d
 
     try:
@@ -96,11 +99,17 @@ def read_c3d(path: Path, mapping: dict[str, str] | None = None) -> Trajectories:
                 if names is None or len(names.dimensions) > 2:
                     break
                 labels += [str(label).strip() for label in names.string_array]
-            frames = [points.copy() for _, points, _ in reader.read_frames()]
+            frames, analog = [], []
+            for _, points, samples in reader.read_frames():
+                frames.append(points.copy())
+                if reader.analog_used:
+                    analog.append(samples.copy())
             rate = float(reader.point_rate)
             units_param = reader.get("POINT:UNITS")
             units = units_param.string_value if units_param is not None else "mm"
             events = c3d_events(reader)
+            plates = _plates(reader, analog) if events is None and analog else []
+            analog_rate = float(reader.analog_rate)
     except (InvalidInput, MemoryError):
         raise  # a MemoryError is a size the checks above missed: the fuzzers' memory bound finds those
     except Exception as exc:  # the c3d package fails on hostile bytes in many ways (struct.error, ZeroDivisionError, ...)
@@ -111,7 +120,24 @@ def read_c3d(path: Path, mapping: dict[str, str] | None = None) -> Trajectories:
     xyz = np.where(data[..., 3:4] < 0, np.nan, data[..., :3])
     xyz[(xyz == 0).all(axis=-1)] = np.nan  # some writers mark a gap with 0, 0, 0 and a residual of 0
     points = {label: xyz[:, i] for i, label in enumerate(labels[:xyz.shape[1]])}  # labels beyond the points name nothing
-    return _trajectories(points, rate, _unit_scale(units), "C3D file", mapping, events)
+    trajectories = _trajectories(points, rate, _unit_scale(units), "C3D file", mapping)
+    if events is not None:
+        return replace(trajectories, file_events=events, file_events_source="the file's EVENT group (the lab's events)")
+    if plates:
+        contacts = contact_events(plates, analog_rate, _unit_scale(units), trajectories.positions, rate, trajectories.up)
+        if contacts is not None:
+            return replace(trajectories, file_events=contacts, file_events_source=(
+                f"the file's force plates (vertical force through {FORCE_THRESHOLD_N:g} N, the foot over the plate)"))
+    return trajectories
+
+
+def _plates(reader, analog: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The force plates' vertical forces (gait/analysis/forceplates.py); none where the file's
+    FORCE_PLATFORM group cannot be read (the markers are still the recording)."""
+    try:
+        return vertical_forces(reader, np.concatenate(analog, axis=1))
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError):
+        return []
 
 
 MAX_LABEL_GROUPS = 40  # 10,000 points: more than any lab's model writes

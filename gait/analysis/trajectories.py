@@ -35,7 +35,8 @@ class Trajectories:
     length_unit: str = "m"            # "m", or "leg" when lengths are relative to the leg (2D without scale)
     confidence: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (frames,) keypoint confidence 0-1
     near_side: str | None = None      # a side view's leg nearer the camera, where the keypoints' scores tell
-    file_events: pd.DataFrame | None = None  # events the file carries (a C3D's EVENT group): side, event, time_s
+    file_events: pd.DataFrame | None = None  # events the file carries (side, event, time_s) ...
+    file_events_source: str = ""             # ... and where from: a C3D's EVENT group or its force plates
 
     def __post_init__(self) -> None:
         if not sides_present(self.positions):

@@ -37,24 +37,46 @@ def _lab_markers(trial) -> dict[str, np.ndarray]:
     return markers
 
 
-def _write_c3d(path, markers: dict[str, np.ndarray], first_labels: int | None = None) -> None:
+ANALOG_PER_FRAME = 10
+
+
+def _write_c3d(path, markers: dict[str, np.ndarray], first_labels: int | None = None,
+               plates: list[tuple[np.ndarray, np.ndarray]] | None = None) -> None:
     """Plug-in Gait markers as a C3D (mm); `first_labels`: that many in POINT:LABELS, the rest in
-    POINT:LABELS2 (as a file of over 255 points has them)."""
+    POINT:LABELS2 (as a file of over 255 points has them); `plates`: force plates (type 2) as
+    (corners (4, 3) mm, vertical force in N at ANALOG_PER_FRAME samples per frame), their six
+    channels each and one more channel (an EMG) in the analog data."""
     import warnings
 
     warnings.filterwarnings("ignore", message="No analog data", category=UserWarning)
-    writer = c3d.Writer(point_rate=RATE, point_units="mm  ")
+    plates = plates or []
+    writer = c3d.Writer(point_rate=RATE, analog_rate=RATE * ANALOG_PER_FRAME if plates else 0.0, point_units="mm  ")
     names = list(markers)
     frames = len(markers[names[0]])
     stacked = np.stack([markers[n] for n in names], axis=1).astype(np.float32)  # (frames, points, 3)
     points = np.zeros((frames, len(names), 5), np.float32)
     points[..., :3] = stacked
     points[20:23, 0, 3] = -1  # a three-frame gap in the first marker
-    writer.add_frames([(p, np.zeros((0, 0), np.float32)) for p in points])
+    analog = np.zeros((frames, 6 * len(plates) + 1, ANALOG_PER_FRAME if plates else 0), np.float32)
+    for plate, (_, force) in enumerate(plates):
+        analog[:, 6 * plate + 2] = -force.reshape(frames, ANALOG_PER_FRAME)  # the plate's z points down
+    writer.add_frames(list(zip(points, analog)) if plates else [(p, np.zeros((0, 0), np.float32)) for p in points])
     writer.set_point_labels(names[:first_labels])
     if first_labels is not None:
         label_str, size = c3d.Writer.pack_labels(names[first_labels:])
         writer.point_group.add_str("LABELS2", "Point labels, continued.", label_str, size, len(names) - first_labels)
+    if plates:
+        writer.set_analog_labels([f"{kind}{plate + 1}" for plate in range(len(plates))
+                                  for kind in ("Fx", "Fy", "Fz", "Mx", "My", "Mz")] + ["EMG1"])
+        group = writer.add_group(3, "FORCE_PLATFORM", "force plates")
+        count = len(plates)
+        group.add_param("USED", desc="plates", bytes_per_element=2, bytes=np.int16(count).tobytes(), dimensions=[])
+        group.add_param("TYPE", desc="types", bytes_per_element=2, bytes=np.full(count, 2, np.int16).tobytes(),
+                        dimensions=[count])
+        group.add_param("CHANNEL", desc="channels", bytes_per_element=2,
+                        bytes=np.arange(1, 6 * count + 1, dtype=np.int16).tobytes(), dimensions=[6, count])
+        corners = np.stack([c for c, _ in plates]).astype(np.float32)
+        group.add_param("CORNERS", desc="corners", bytes_per_element=4, bytes=corners.tobytes(), dimensions=[3, 4, count])
     with open(path, "wb") as handle:
         writer.write(handle)
 
@@ -108,6 +130,65 @@ def test_point_labels_past_the_first_group_are_read(trial, tmp_path):
     path = tmp_path / "labels2.c3d"
     _write_c3d(path, _lab_markers(trial), first_labels=5)
     assert {"left_knee", "right_knee", "pelvis"} <= set(read_trajectories(path).positions)  # LKNE, RKNE, LASI... in LABELS2
+
+
+def _plate_under(foot: list[np.ndarray], start_s: float, stop_s: float, frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """A plate 600 mm wide (corners in mm, lab y up: x forwards, z across) around where `foot`'s
+    points (lab mm) stand from start_s to stop_s, so wide that the other foot swings over it;
+    loaded with 700 N meanwhile (20 ms ramps), nothing before or after."""
+    a, b = int(start_s * RATE), int(stop_s * RATE)
+    stance = np.concatenate([p[a:b] for p in foot])
+    centre = stance[:, 2].mean()
+    low = np.array([stance[:, 0].min() - 40, centre - 300])
+    high = np.array([stance[:, 0].max() + 40, centre + 300])
+    corners = np.array([[low[0], 0, low[1]], [high[0], 0, low[1]], [high[0], 0, high[1]], [low[0], 0, high[1]]])
+    time = np.arange(frames * ANALOG_PER_FRAME) / (RATE * ANALOG_PER_FRAME)
+    force = 700 * np.clip(np.minimum(time - start_s, stop_s - time) / 0.02, 0, 1)  # 20 N: 0.6 ms in
+    return corners, force
+
+
+def test_force_plates_give_the_contacts_of_the_foot_that_stands_on_them(trial, tmp_path):
+    """Two plates, one under a right stance, one under a left one, and a third that nobody steps
+    on: their contacts are the events the file carries (the foot that stays on the plate, not
+    the one swinging over it); the analysis compares its own with them."""
+    from gait.analysis.analyze import analyze
+    from gait.analysis.filtering import ButterworthLowPass
+
+    markers = _lab_markers(trial)
+    frames = len(markers["LHEE"])
+    truth = {}
+    plates = []
+    for side, code in (("right", "R"), ("left", "L")):
+        strike = trial.heel_strikes_s[side][2]
+        off = trial.toe_offs_s[side][trial.toe_offs_s[side] > strike][0]
+        truth[side] = (strike, off)
+        plates.append(_plate_under([markers[f"{code}HEE"], markers[f"{code}TOE"]], strike, off, frames))
+    plates.append((plates[0][0] + [3000, 0, 0], np.random.default_rng(0).normal(0, 5, frames * ANALOG_PER_FRAME)))
+    path = tmp_path / "plates.c3d"
+    _write_c3d(path, markers, plates=plates)
+    trajectories = read_trajectories(path)
+    assert "force plates" in trajectories.file_events_source
+    events = trajectories.file_events
+    assert len(events) == 4
+    for side, (strike, off) in truth.items():
+        own = events[events.side == side].set_index("event").time_s
+        assert own["heel_strike"] == pytest.approx(strike, abs=0.002) and own["toe_off"] == pytest.approx(off, abs=0.002)
+    (note,) = [w for w in analyze(trajectories, ButterworthLowPass()).warnings if "gait events from" in w]
+    assert note.startswith("4 gait events from the file's force plates") and "2 of 2 matched" in note, note
+    assert "extra" not in note  # plates see only some steps: the others are not extra
+
+
+def test_a_force_plate_group_that_cannot_be_read_leaves_the_markers(trial, tmp_path):
+    markers = _lab_markers(trial)
+    frames = len(markers["LHEE"])
+    plates = [_plate_under([markers["RHEE"]], trial.heel_strikes_s["right"][2], trial.heel_strikes_s["right"][2] + 0.5,
+                           frames)]
+    path = tmp_path / "plates.c3d"
+    _write_c3d(path, markers, plates=plates)
+    raw = bytearray(path.read_bytes())
+    path.write_bytes(bytes(raw).replace(b"CHANNEL", b"CHANNEX"))  # no channels: no plate to read
+    trajectories = read_trajectories(path)
+    assert trajectories.file_events is None and "left_heel" in trajectories.positions
 
 
 def test_pelvis_is_the_mean_of_asis_and_psis(trial):

@@ -180,11 +180,11 @@ def test_the_lab_events_a_c3d_carries_are_compared_and_can_be_used():
     `--events file` analyzes with them (every one inside the bout kept, at its time)."""
     trajectories, reference = MARKER_RECORDINGS[0].load()
     detected = analyze(trajectories, ButterworthLowPass())
-    (note,) = [w for w in detected.warnings if "gait events of its own" in w]
-    assert "15 gait events" in note and "8 of 8 matched" in note and "7 of 7 matched" in note, note
+    (note,) = [w for w in detected.warnings if "gait events from the file" in w]
+    assert note.startswith("15 gait events from the file's EVENT group") and "8 of 8 matched" in note and "7 of 7 matched" in note, note
     recorded = analyze(trajectories, ButterworthLowPass(), "file")
     assert recorded.events_method.startswith("the file's own events")
-    assert not any("gait events of its own" in w for w in recorded.warnings)
+    assert not any("gait events from the file" in w for w in recorded.warnings)
     np.testing.assert_allclose(recorded.events.time_s, reference.time_s, atol=1e-6)
     assert recorded.parameters["cadence_steps_per_min"]["mean"] == pytest.approx(
         cadence_steps_per_min(reference, MARKER_RECORDINGS[0].span_s(reference)), abs=0.5)
