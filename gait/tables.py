@@ -1,8 +1,8 @@
 """Keypoint arrays as tables (one row per frame) and Excel workbooks of them."""
 from __future__ import annotations
 
+import datetime
 import re
-import zipfile
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -26,30 +26,43 @@ def write_workbook(path: Path, sheets: Mapping[str, pd.DataFrame], notes: Mappin
     """One sheet per table plus a 'about' sheet saying what the numbers are (units, axes, source).
 
     The cells are what pandas' `to_excel(index=False, float_format="%.6g")` writes (floats to 6
-    significant digits, NaN and None empty, infinities as text, a bold header), streamed row by row
-    through openpyxl's write-only mode: 0.31 instead of 0.54 s for five keypoint sheets of 230 rows."""
-    from openpyxl import Workbook
+    significant digits, NaN and None empty, infinities as text, a bold header), streamed row by
+    row through XlsxWriter's constant-memory mode, with a fixed creation date, so that the same
+    tables give the same bytes (a bundle's digest depends on its content only). Twice as fast as
+    openpyxl's write-only mode: 10-13 s instead of 21 s for 1.8 million cells (a 5-minute
+    recording's per-frame sheets), README "Speed"."""
+    import xlsxwriter
 
-    workbook = Workbook(write_only=True)
+    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
+                                               "strings_to_formulas": False, "strings_to_urls": False})
+    workbook.set_properties({"created": FIXED_DATE})
+    header = workbook.add_format({"bold": True, "border": 1, "align": "center", "valign": "top"})
     about = pd.DataFrame({"field": list(notes), "value": [str(v) for v in notes.values()]})
     for name, table in [*sheets.items(), ("about", about)]:
-        sheet = workbook.create_sheet(name[:31])
-        sheet.append([_header_cell(sheet, column) for column in table.columns])
-        for row in zip(*(_cell_values(table.iloc[:, i]) for i in range(table.shape[1]))):
-            sheet.append(row)
-    workbook.save(path)
-    _same_bytes_for_same_content(path)
+        sheet = workbook.add_worksheet(sheet_name(name))
+        sheet.write_row(0, 0, [str(column) for column in table.columns], header)
+        number, string, boolean = sheet.write_number, sheet.write_string, sheet.write_boolean
+        for row, values in enumerate(zip(*(_cell_values(table.iloc[:, i]) for i in range(table.shape[1]))), start=1):
+            for column, value in enumerate(values):
+                if value is None:
+                    continue
+                kind = type(value)
+                if kind is bool:
+                    boolean(row, column, value)
+                elif kind is str:
+                    string(row, column, value)
+                else:
+                    number(row, column, value)
+    workbook.close()
 
 
-def _header_cell(sheet, name: object):
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Border, Font, Side
+FIXED_DATE = datetime.datetime(1980, 1, 1)
 
-    cell = WriteOnlyCell(sheet, value=str(name))
-    thin = Side(style="thin")
-    cell.font, cell.border = Font(bold=True), Border(left=thin, right=thin, top=thin, bottom=thin)
-    cell.alignment = Alignment(horizontal="center", vertical="top")
-    return cell
+
+def sheet_name(name: str) -> str:
+    """The name as Excel allows it: at most 31 characters, none of []:*?/\\, no apostrophe at
+    either end."""
+    return re.sub(r"[\[\]:*?/\\]", "_", name)[:31].strip("'") or "sheet"
 
 
 def _cell_values(column: pd.Series) -> list:
@@ -72,20 +85,3 @@ def _cell_value(value: object) -> object:
     if isinstance(value, (bool, int, str)):
         return value
     return str(value)
-
-
-# openpyxl stamps the save time into docProps/core.xml and into every zip entry. A bundle's digest
-# (and so every later stage's key) must depend on the content only, so both are fixed.
-_STAMP = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
-_EPOCH = b"1980-01-01T00:00:00Z"
-
-
-def _same_bytes_for_same_content(path: Path) -> None:
-    with zipfile.ZipFile(path) as source:
-        members = [(info, source.read(info)) for info in source.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
-        for info, data in members:
-            if info.filename == "docProps/core.xml":
-                data = _STAMP.sub(rb"\g<1>" + _EPOCH + rb"\g<2>", data)
-            target.writestr(zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0)), data,
-                            compress_type=zipfile.ZIP_DEFLATED)

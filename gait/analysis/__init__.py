@@ -9,7 +9,7 @@ service; the analysis service and `gait analyze` are thin adapters around it. In
     result.events, result.steps, result.parameters, result.kinematics
 
 scipy and matplotlib (about 2 s to import together) are imported inside the functions that use
-them, WeasyPrint and openpyxl too: importing the library, and starting the analysis service or
+them, WeasyPrint, openpyxl and XlsxWriter too: importing the library, and starting the analysis service or
 answering from its cache, does not pay for them (tests/analysis/test_output_costs.py).
 """
 from gait.analysis.analyze import GaitAnalysis, analyze

@@ -66,7 +66,7 @@ class Lift3DServicer(stages_pb2_grpc.Lift3DServiceServicer):
                            "per-joint confidence (frames, 17) in [0, 1]", {"joints": list(H36M_17)})
             names = list(H36M_17) + list(FOOT_POINTS)
             points = np.concatenate([lifted.h36m, lifted.feet], axis=1)
-            from gait.tables import keypoint_table, write_workbook  # openpyxl: only when computing
+            from gait.tables import keypoint_table, write_workbook  # XlsxWriter: only when computing
 
             write_workbook(writer.path("keypoints3d.xlsx"),
                            {"keypoints3d": keypoint_table(points, names, ("x", "y", "z"), fps)},

@@ -139,7 +139,7 @@ class Pose2DServicer(stages_pb2_grpc.Pose2DServiceServicer):
                            {"units": "m", "fps": fps, "frames": frames, "joints": list(BLAZEPOSE_33),
                             "channels": ["x", "y", "z", "visibility"],
                             "axes": {"x": "right", "y": "down", "z": "away from the camera", "origin": "mid-hip"}})
-        from gait.tables import keypoint_table, write_workbook  # openpyxl: only when computing
+        from gait.tables import keypoint_table, write_workbook  # XlsxWriter: only when computing
 
         write_workbook(writer.path("keypoints2d.xlsx"),
                        {"keypoints2d": keypoint_table(result.keypoints, joints, ("x", "y", "score"), fps)},

@@ -13,11 +13,11 @@ import pandas as pd
 
 from gait.config import REPO_ROOT
 
-HEAVY = ("scipy", "matplotlib", "weasyprint", "openpyxl")
+HEAVY = ("scipy", "matplotlib", "weasyprint", "openpyxl", "xlsxwriter")
 
 
 def test_starting_the_analysis_service_imports_none_of_the_heavy_libraries():
-    """scipy, matplotlib, WeasyPrint and openpyxl take ~3 s to import together: the first analysis
+    """scipy, matplotlib, WeasyPrint, openpyxl and XlsxWriter take ~3 s to import together: the first analysis
     that needs them imports them, not the service's start-up nor a call answered from the cache."""
     code = ("import sys, services.analysis.server, gait.analysis.outputs, gait.tables\n"
             f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r}))")

@@ -148,7 +148,7 @@ def test_ingest_is_content_addressed_and_keeps_no_file_name(any_store, tmp_path)
 
 
 def test_a_workbook_of_the_same_tables_has_the_same_bytes(tmp_path):
-    """openpyxl stamps the save time into the file; a bundle's digest, and so every later stage's
+    """A workbook holds its creation time (fixed here); a bundle's digest, and so every later stage's
     key, must not change with the clock (two fresh stores give the same keys)."""
     import time
 
