@@ -4,6 +4,7 @@ detected; a malformed file raises InvalidInput naming the problem."""
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -142,25 +143,45 @@ def _plates(reader, analog: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarr
 
 MAX_LABEL_GROUPS = 40  # 10,000 points: more than any lab's model writes
 
-C3D_EVENT_KINDS = {"foot strike": "heel_strike", "foot off": "toe_off"}
+EVENT_NAMES = {  # labels as compared: lower case, letters only
+    "heel_strike": ("footstrike", "heelstrike", "initialcontact", "footcontact", "hs", "fs", "ic", "on"),
+    "toe_off": ("footoff", "toeoff", "terminalcontact", "finalcontact", "to", "fo", "tc", "off"),
+}
+KIND_OF_NAME = {name: kind for kind, names in EVENT_NAMES.items() for name in names}
+SIDE_NAMES = {"left": "left", "l": "left", "right": "right", "r": "right"}
 FILE_EVENT_COLUMNS = ["side", "event", "time_s"]
 
 
+def gait_event(context: str, label: str) -> tuple[str, str] | None:
+    """(side, heel_strike or toe_off) of a C3D event: Vicon's "Foot Strike" / "Foot Off" with the
+    side as its context, or a label that names both (Visual3D's and others' LHS, RTO, Left Foot
+    Off, ...); None for any other event."""
+    name, side = re.sub(r"[^a-z]", "", label.lower()), SIDE_NAMES.get(re.sub(r"[^a-z]", "", context.lower()))
+    if side and name in KIND_OF_NAME:
+        return side, KIND_OF_NAME[name]
+    for prefix in ("left", "right", "l", "r"):
+        if name.startswith(prefix) and name[len(prefix):] in KIND_OF_NAME:
+            return SIDE_NAMES[prefix], KIND_OF_NAME[name[len(prefix):]]
+    return None
+
+
 def c3d_events(reader) -> pd.DataFrame | None:
-    """The gait events of a C3D's EVENT group (Vicon's Foot Strike / Foot Off, context Left or
-    Right), times relative to the file's first frame (Vicon's event time t is frame t x rate + 1,
-    frames counted from 1); None where the file has no such events (other labels are not gait
-    events)."""
+    """The gait events of a C3D's EVENT group (`gait_event`), times relative to the file's first
+    frame (Vicon's event time t is frame t x rate + 1, frames counted from 1); None where the file
+    has none (other events, "General" ones, are not gait events)."""
     try:
-        contexts = [s.strip().lower() for s in reader.get("EVENT:CONTEXTS").string_array]
-        labels = [s.strip().lower() for s in reader.get("EVENT:LABELS").string_array]
+        labels = [s.strip() for s in reader.get("EVENT:LABELS").string_array]
+        contexts_param = reader.get("EVENT:CONTEXTS")
+        contexts = [s.strip() for s in contexts_param.string_array] if contexts_param is not None else [""] * len(labels)
         times = np.asarray(reader.get("EVENT:TIMES").float_array, float).reshape(-1, 2)  # minutes, seconds
     except (AttributeError, ValueError, TypeError):  # no EVENT group, or one of other shapes
         return None
     start = (reader.first_frame - 1) / float(reader.point_rate)
-    rows = [(context, C3D_EVENT_KINDS[label], 60 * minutes + seconds - start)
-            for context, label, (minutes, seconds) in zip(contexts, labels, times)
-            if label in C3D_EVENT_KINDS and context in ("left", "right") and np.isfinite(seconds)]
+    rows = []
+    for context, label, (minutes, seconds) in zip(contexts, labels, times):
+        event = gait_event(context, label)
+        if event is not None and np.isfinite(seconds):
+            rows.append((*event, 60 * minutes + seconds - start))
     if not rows:
         return None
     return pd.DataFrame(rows, columns=FILE_EVENT_COLUMNS).sort_values("time_s", ignore_index=True)

@@ -41,11 +41,13 @@ ANALOG_PER_FRAME = 10
 
 
 def _write_c3d(path, markers: dict[str, np.ndarray], first_labels: int | None = None,
-               plates: list[tuple[np.ndarray, np.ndarray]] | None = None) -> None:
+               plates: list[tuple[np.ndarray, np.ndarray]] | None = None,
+               events: list[tuple[str, str, float]] | None = None) -> None:
     """Plug-in Gait markers as a C3D (mm); `first_labels`: that many in POINT:LABELS, the rest in
     POINT:LABELS2 (as a file of over 255 points has them); `plates`: force plates (type 2) as
     (corners (4, 3) mm, vertical force in N at ANALOG_PER_FRAME samples per frame), their six
-    channels each and one more channel (an EMG) in the analog data."""
+    channels each and one more channel (an EMG) in the analog data; `events`: an EVENT group of
+    (context, label, time in s as Vicon counts it: frame n at (n - 1) / rate)."""
     import warnings
 
     warnings.filterwarnings("ignore", message="No analog data", category=UserWarning)
@@ -77,6 +79,14 @@ def _write_c3d(path, markers: dict[str, np.ndarray], first_labels: int | None = 
                         bytes=np.arange(1, 6 * count + 1, dtype=np.int16).tobytes(), dimensions=[6, count])
         corners = np.stack([c for c, _ in plates]).astype(np.float32)
         group.add_param("CORNERS", desc="corners", bytes_per_element=4, bytes=corners.tobytes(), dimensions=[3, 4, count])
+    if events:
+        group = writer.add_group(4, "EVENT", "events")
+        group.add_param("USED", desc="events", bytes_per_element=2, bytes=np.int16(len(events)).tobytes(), dimensions=[])
+        for name, index in (("CONTEXTS", 0), ("LABELS", 1)):
+            label_str, size = c3d.Writer.pack_labels([event[index] for event in events])
+            group.add_str(name, name.lower(), label_str, size, len(events))
+        times = np.array([[0.0, event[2]] for event in events], np.float32)  # minutes, seconds
+        group.add_param("TIMES", desc="times", bytes_per_element=4, bytes=times.tobytes(), dimensions=[2, len(events)])
     with open(path, "wb") as handle:
         writer.write(handle)
 
@@ -176,6 +186,20 @@ def test_force_plates_give_the_contacts_of_the_foot_that_stands_on_them(trial, t
     (note,) = [w for w in analyze(trajectories, ButterworthLowPass()).warnings if "gait events from" in w]
     assert note.startswith("4 gait events from the file's force plates") and "2 of 2 matched" in note, note
     assert "extra" not in note  # plates see only some steps: the others are not extra
+
+
+@pytest.mark.parametrize("events", [
+    [("Left", "Foot Strike", 1.0), ("Left", "Foot Off", 1.6), ("Right", "Foot Strike", 1.5), ("General", "Event", 2.0)],
+    [("General", "LHS", 1.0), ("", "LTO", 1.6), ("General", "RHS", 1.5), ("", "Foot Strike", 2.0)],  # Visual3D's
+])
+def test_the_gait_events_of_a_c3d_are_read_as_vicon_or_visual3d_writes_them(events, trial, tmp_path):
+    path = tmp_path / "events.c3d"
+    _write_c3d(path, _lab_markers(trial), events=events)
+    trajectories = read_trajectories(path)
+    found = trajectories.file_events
+    assert "EVENT group" in trajectories.file_events_source
+    assert list(zip(found.side, found.event)) == [("left", "heel_strike"), ("right", "heel_strike"), ("left", "toe_off")]
+    np.testing.assert_allclose(found.time_s, [1.0, 1.5, 1.6], atol=1e-6)  # the file starts at frame 1: time 0
 
 
 def test_a_force_plate_group_that_cannot_be_read_leaves_the_markers(trial, tmp_path):
