@@ -187,21 +187,28 @@ def c3d_events(reader) -> pd.DataFrame | None:
     return pd.DataFrame(rows, columns=FILE_EVENT_COLUMNS).sort_values("time_s", ignore_index=True)
 
 
+COORDINATE_COLUMN = re.compile(r"^(?P<name>.+?)[ _.:-]+(?P<axis>[xyzXYZ])$")
+TIME_COLUMNS = ("time_s", "time", "times", "time(s)", "times(s)", "t")  # compared without case or spaces
+
+
 def read_csv(path: Path, rate_hz: float | None = None, units: str = "m", mapping: dict[str, str] | None = None) -> Trajectories:
-    """CSV with columns <joint>_x, <joint>_y, <joint>_z and either time_s (or time) or a rate given."""
+    """CSV with three columns per point, <name>_x, <name>_y, <name>_z (any case; `.`, space, `:`
+    or `-` also separate: LHEE.X, "LHEE X"), and a time column (time_s, time, Time (s), ...) or a
+    rate given."""
     try:
         table = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"not a readable CSV file ({type(exc).__name__})") from None
-    names = sorted({c[:-2] for c in table.columns if c.endswith(("_x", "_y", "_z"))})
-    points = {}
-    for name in names:
-        columns = [f"{name}_{axis}" for axis in "xyz"]
-        if all(c in table.columns for c in columns):
-            points[name] = table[columns].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    triples: dict[str, dict[str, str]] = {}
+    for column in table.columns:
+        found = COORDINATE_COLUMN.match(str(column).strip())
+        if found:
+            triples.setdefault(found["name"], {})[found["axis"].lower()] = column
+    points = {name: table[[axes[a] for a in "xyz"]].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+              for name, axes in sorted(triples.items()) if len(axes) == 3}
     if not points:
         raise InvalidInput("the CSV has no <joint>_x, <joint>_y, <joint>_z columns")
-    time_column = next((c for c in ("time_s", "time") if c in table.columns), None)
+    time_column = next((c for c in table.columns if re.sub(r"\s", "", str(c)).lower() in TIME_COLUMNS), None)
     if rate_hz is None:
         if time_column is None:
             raise InvalidInput("the CSV has no time_s column: give the sampling rate")

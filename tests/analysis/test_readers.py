@@ -215,6 +215,23 @@ def test_a_force_plate_group_that_cannot_be_read_leaves_the_markers(trial, tmp_p
     assert trajectories.file_events is None and "left_heel" in trajectories.positions
 
 
+def test_a_csv_of_a_lab_export_with_its_own_column_names(trial, tmp_path):
+    """Marker names with upper-case axes and other separators (LHEE.X, "RTOE Y", LASI:Z) and a
+    "Time (s)" column, in mm."""
+    table = {"Time (s)": trial.time_s}
+    separators = iter(".  :" * 10)
+    for code, p in _lab_markers(trial).items():
+        separator = next(separators)
+        for axis, column in zip("XYZ", p.T):
+            table[f"{code}{separator}{axis}"] = column
+    path = tmp_path / "export.csv"
+    pd.DataFrame(table).to_csv(path, index=False)
+    trajectories = read_trajectories(path, units="mm")
+    assert trajectories.sampling_rate_hz == pytest.approx(RATE)
+    assert {"left_heel", "right_toe", "pelvis", "left_knee"} <= set(trajectories.positions)
+    np.testing.assert_allclose(trajectories.positions["left_heel"][:, 1], trial.positions["left_heel"][:, 2], atol=1e-6)
+
+
 def test_pelvis_is_the_mean_of_asis_and_psis(trial):
     joints, sources = map_markers(_lab_markers(trial))
     assert sorted(sources["pelvis"]) == ["LASI", "LPSI", "RASI", "RPSI"]
