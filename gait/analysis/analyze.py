@@ -79,7 +79,8 @@ def methods(lowpass: ButterworthLowPass, events_method: str = SupportVelocityEve
         f"applied forwards and backwards; dropouts up to {lowpass.max_gap_s:g} s bridged (Winter 2009, "
         "Biomechanics and Motor Control of Human Movement).",
         "Walking bouts: stretches where the feet alternate and the heading (normal to the hip line) keeps "
-        "within 25 deg/s (a turn is at least 45 degrees in all), at least 2 s long; turns, standing and the "
+        "within 25 deg/s (a turn is at least 45 degrees in all), at least 2 s long (a dropout of up to "
+        f"{StraightBoutDetector.max_dropout_s:g} s does not end one); turns, standing and the "
         "short steps of starting and stopping (the feet's swing below 75 % of the bout's median) are left "
         "out, the walker's entry into and exit from the view are not. Each bout is analyzed on its own.",
         f"Gait events: {events_method}. Zeni, Richards & Higginson 2008, Gait & Posture 27:710-714; "
