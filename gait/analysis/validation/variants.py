@@ -105,6 +105,16 @@ def some_hidden(seed: int, share: float = 0.4) -> Variant:
     return apply
 
 
+def played_at(tempo: float) -> Variant:
+    """The same samples at `tempo` times the rate: the walk `tempo` times as fast (cadence and
+    speed; the same strides). Real slow or fast walking differs in shape too; this checks that
+    nothing of the analysis is tied to one pace (a window, a threshold in seconds or m/s)."""
+    def apply(trajectories: Trajectories) -> Trajectories:
+        return dataclasses.replace(trajectories, sampling_rate_hz=trajectories.sampling_rate_hz * tempo)
+    return apply
+
+
+TEMPI = {"slower": 0.8, "faster": 1.25}  # the variants that change the pace: their reference times scale by 1 / tempo
 MAX_STRAIGHT_RESIDUAL_M = 0.3  # farther from a straight line at constant speed: not a walk a belt could carry
 
 
@@ -136,6 +146,8 @@ VARIANTS: dict[str, tuple[str, Callable[[Trajectories], Trajectories | None]]] =
     "y-up": ("the vertical on +y", transformed(y_up)),
     "noise3mm": ("3 mm of white noise on every coordinate", noisy(0.003)),
     "all-hidden": ("every marker hidden for 0.2 s three times", all_hidden_three_times),
+    "slower": ("played 0.8 times as fast (cadence and speed x 0.8)", played_at(TEMPI["slower"])),
+    "faster": ("played 1.25 times as fast (cadence and speed x 1.25)", played_at(TEMPI["faster"])),
     "on-belt": ("as on a treadmill at the walking speed (a frame moving with the walker; straight walks only)", on_belt),
     **{f"some-hidden-{seed}": (f"40 % of the markers each hidden once for 0.12-0.3 s (seed {seed})", some_hidden(seed))
        for seed in range(4)},
@@ -144,14 +156,16 @@ VARIANTS: dict[str, tuple[str, Callable[[Trajectories], Trajectories | None]]] =
 
 def variant_cases(cases: list[Case], names: list[str] | None = None) -> list[Case]:
     """Each case under each variant (default: all) that applies to it, named `recording+variant`;
-    the reference events stay."""
+    the reference events stay (on the new time axis, for a change of tempo)."""
     chosen = {name: VARIANTS[name] for name in names or VARIANTS}
     made = []
     for name, (what, apply) in chosen.items():
         for case in cases:
             trajectories = apply(case.trajectories)
-            if trajectories is not None:
-                recording = dataclasses.replace(case.recording, name=f"{case.recording.name}+{name}",
-                                                description=f"{case.recording.description}, {what}")
-                made.append(dataclasses.replace(case, trajectories=trajectories, recording=recording))
+            if trajectories is None:
+                continue
+            recording = dataclasses.replace(case.recording, name=f"{case.recording.name}+{name}",
+                                            description=f"{case.recording.description}, {what}")
+            reference = case.reference.assign(time_s=case.reference.time_s / TEMPI.get(name, 1.0))
+            made.append(dataclasses.replace(case, trajectories=trajectories, recording=recording, reference=reference))
     return made
