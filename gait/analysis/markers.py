@@ -27,7 +27,6 @@ PELVIS_SPELLINGS = {
     "lpsi": ("lpsi", "lpsis", "leftpsis"), "rpsi": ("rpsi", "rpsis", "rightpsis"),
     "sacr": ("sacr", "sacrum", "sacral", "vsacral", "sac"),
 }
-PELVIS_MARKERS = tuple(PELVIS_SPELLINGS)
 # a part's marker stems, after a side prefix (l, left, r, right)
 _PART_STEMS = {
     "heel": ("hee", "heel", "cal", "calc", "calcn", "fcc"),
@@ -137,19 +136,22 @@ def with_pelvis_filled(points: dict[str, np.ndarray]) -> tuple[dict[str, np.ndar
 
 
 MIN_RIGID_MARKERS = 3  # a rigid body's pose needs three points that are not on a line
+SHAPE_FRAMES = 200  # complete frames, evenly spread, that give the body's shape
 
 
 def rigid_fill(markers: np.ndarray) -> np.ndarray:
     """Markers on one rigid body, (markers, frames, 3) with NaN where missing: each missing one
     is placed where the body's shape, fitted (Kabsch 1976) to the markers present in that frame,
-    puts it, in frames with at least MIN_RIGID_MARKERS present. The shape is the median of the
-    frames that have every marker, in the body's own frame; without such frames nothing is filled."""
+    puts it, in frames with at least MIN_RIGID_MARKERS present. The shape is the median of up to
+    SHAPE_FRAMES frames that have every marker, in the body's own frame; without such frames
+    nothing is filled."""
     filled = markers.copy()
     present = np.isfinite(markers).all(axis=2)  # (markers, frames)
     complete = present.all(axis=0)
-    if len(markers) < MIN_RIGID_MARKERS or not complete.any():
+    if len(markers) < MIN_RIGID_MARKERS or not complete.any() or complete.all():
         return filled
-    reference = _shape(markers[:, complete])
+    sample = np.flatnonzero(complete)
+    reference = _shape(markers[:, sample[np.linspace(0, len(sample) - 1, min(len(sample), SHAPE_FRAMES)).astype(int)]])
     for frame in np.flatnonzero(~complete & (present.sum(axis=0) >= MIN_RIGID_MARKERS)):
         seen = present[:, frame]
         rotation, moved, origin = _kabsch(reference[seen], markers[seen, frame])
