@@ -5,6 +5,7 @@ analysis service (GAIT_ANALYSIS_ADDR, else one started on loopback) and the stor
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from gait.contracts import ANALYSIS
 from gait.errors import InvalidInput
 from gaitcli.exits import EXIT_OK, EXIT_USAGE, exit_code, fail
 
-__all__ = ["AnalyzeOptions", "analyze_file"]
+__all__ = ["AnalyzeOptions", "analyze_file", "analyze_files"]
 
 
 def _report(summary: dict, out: Path) -> None:
@@ -29,21 +30,102 @@ def _report(summary: dict, out: Path) -> None:
 def analyze_file(path: Path, out: Path, options: AnalyzeOptions, service: bool = False) -> int:
     if service:
         return _analyze_via_service(path, out, options)
-    from gait.analysis.recording import analyze_recording
-
     try:
-        if not path.is_file():
-            raise InvalidInput("the file does not exist")
-        out.mkdir(parents=True, exist_ok=True)
-        _, _, summary = analyze_recording(path, options, hashlib.sha256(path.read_bytes()).hexdigest()[:16], out)
+        summary = _analyze_here(path, out, options)
     except (InvalidInput, ValueError) as exc:
         return fail(str(exc), EXIT_USAGE)
     _report(summary, out)
     return EXIT_OK
 
 
+def _analyze_here(path: Path, out: Path, options: AnalyzeOptions) -> dict:
+    from gait.analysis.recording import analyze_recording
+
+    if not path.is_file():
+        raise InvalidInput("the file does not exist")
+    out.mkdir(parents=True, exist_ok=True)
+    return analyze_recording(path, options, hashlib.sha256(path.read_bytes()).hexdigest()[:16], out)[2]
+
+
+def analyze_files(paths: list[Path], out: Path, options: AnalyzeOptions, service: bool = False) -> int:
+    """A session of trials (several files, or a folder of them): each analyzed into out/<its
+    name>/ as `gait analyze` of it alone would, then out/trials.csv and out/trials.xlsx with a
+    row per trial (its main parameters, or why it could not be analyzed) and the mean of the
+    analyzed trials. A folder is searched for C3D and TRC files. One failing trial does not stop
+    the others; the exit code is 2 if any failed."""
+    files = [f for p in paths for f in (sorted(c for c in p.iterdir() if c.suffix.lower() in SESSION_SUFFIXES)
+                                        if p.is_dir() else [p])]
+    if not files:
+        return fail(f"no motion-capture file ({', '.join(SESSION_SUFFIXES)}) in {', '.join(map(str, paths))}", EXIT_USAGE)
+    rows, failed = [], 0
+    for path, folder in zip(files, _trial_folders(files)):
+        print(f"{path.name}:", file=sys.stderr)
+        if service:
+            summary = None if _analyze_via_service(path, out / folder, options) != EXIT_OK else json.loads(
+                (out / folder / "analysis.json").read_text())
+            reason = "see the line above"
+        else:
+            try:
+                summary = _analyze_here(path, out / folder, options)
+                _report(summary, out / folder)
+            except (InvalidInput, ValueError) as exc:
+                summary, reason = None, str(exc)
+                fail(f"{path.name}: {exc}", EXIT_USAGE)
+                if (out / folder).is_dir() and not any((out / folder).iterdir()):
+                    (out / folder).rmdir()  # nothing half-written is left for a trial that failed
+        if summary is None:
+            failed += 1
+            rows.append({"trial": path.name, "status": f"not analyzed: {reason}"})
+        else:
+            rows.append(trial_row(path.name, folder, summary))
+    _write_trials(out, rows)
+    print(f"{len(rows) - failed} of {len(rows)} trials analyzed; one row each in {out / 'trials.csv'} and "
+          f"{out / 'trials.xlsx'}", file=sys.stderr)
+    return EXIT_USAGE if failed else EXIT_OK
+
+
+SESSION_SUFFIXES = (".c3d", ".trc")  # what a folder is searched for (files named one by one may be of any kind)
+TRIAL_PARAMETERS = ("cadence_steps_per_min", "speed_m_s", "step_length_m", "stride_length_m", "step_time_s",
+                    "stride_time_s", "stance_pct", "double_support_pct", "step_width_m")
+
+
+def trial_row(name: str, folder: str, summary: dict) -> dict:
+    """A trial's line of the session table: its main parameters' means and how many values each."""
+    parameters = summary["spatiotemporal_parameters"]
+    row = {"trial": name, "status": "analyzed", "outputs": folder, "events": summary["events"],
+           "steps": parameters.get("cadence_steps_per_min", {}).get("n", 0)}
+    for name_ in TRIAL_PARAMETERS:
+        row[name_] = parameters[name_]["mean"] if name_ in parameters else None
+    row["warnings"] = len(summary["warnings"])
+    return row
+
+
+def _trial_folders(files: list[Path]) -> list[str]:
+    """A folder name per trial: its file name without the extension, with it where two trials
+    share a name (walk01.c3d, walk01.trc)."""
+    stems = [f.stem for f in files]
+    return [f.name.replace(".", "_") if stems.count(f.stem) > 1 else f.stem for f in files]
+
+
+def _write_trials(out: Path, rows: list[dict]) -> None:
+    import pandas as pd
+
+    from gait.tables import write_workbook
+
+    out.mkdir(parents=True, exist_ok=True)
+    table = pd.DataFrame(rows)
+    analyzed = table[table.status == "analyzed"]
+    if len(analyzed) > 1:
+        mean = {"trial": f"mean of {len(analyzed)} trials", "status": "", **analyzed[list(TRIAL_PARAMETERS)].mean().to_dict()}
+        table = pd.concat([table, pd.DataFrame([mean])], ignore_index=True)
+    table.to_csv(out / "trials.csv", index=False, float_format="%.6g")
+    write_workbook(out / "trials.xlsx", {"trials": table}, {
+        "what": "one row per trial: the mean of each parameter over its steps (each trial's own outputs are in "
+                "its folder), and the mean over the analyzed trials",
+        "units": "steps/min, m/s, m, s, % of the stride"})
+
+
 def _analyze_via_service(path: Path, out: Path, options: AnalyzeOptions) -> int:
-    import json
     import os
 
     from gait.artifacts import Bundle

@@ -31,8 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_services_argument(run)
 
     analyze = commands.add_parser("analyze", help="gait analysis of a motion-capture file (TRC, C3D, CSV) or 2D keypoints (.npy, AlphaPose .json)")
-    analyze.add_argument("file", type=Path, help=".trc, .c3d or .csv of named joints or markers; for 2D mode .npy "
-                         "of 2D keypoints (frames, 26 or 17, 3) or an AlphaPose results .json")
+    analyze.add_argument("file", type=Path, nargs="+", help=".trc, .c3d or .csv of named joints or markers; for 2D "
+                         "mode .npy of 2D keypoints (frames, 26 or 17, 3) or an AlphaPose results .json; several "
+                         "files or a folder: a session, each trial in a folder of its own and a table of all")
     analyze.add_argument("--out", type=Path, required=True, help="folder for the outputs")
     analyze.add_argument("--rate-hz", type=float, default=None, help="sampling rate (a CSV without a time_s column; 2D keypoints: the video's frame rate)")
     analyze.add_argument("--units", choices=("mm", "cm", "m"), default=None, help="length unit of a CSV (default m)")
@@ -150,11 +151,13 @@ def main(argv: list[str] | None = None) -> int:
 
         return lift_alphapose(args.results, args.rate_hz, args.image_size, args.out)
     if args.command == "analyze":
-        from gaitcli.analyze import AnalyzeOptions, analyze_file
+        from gaitcli.analyze import AnalyzeOptions, analyze_file, analyze_files
 
-        return analyze_file(args.file, args.out, AnalyzeOptions(
-            args.rate_hz, args.units, args.markers, args.cutoff_hz, args.order, args.events, args.height_m, args.age,
-            args.sex, args.up_axis, args.forward_axis), service=args.service)
+        options = AnalyzeOptions(args.rate_hz, args.units, args.markers, args.cutoff_hz, args.order, args.events,
+                                 args.height_m, args.age, args.sex, args.up_axis, args.forward_axis)
+        if len(args.file) == 1 and not args.file[0].is_dir():
+            return analyze_file(args.file[0], args.out, options, service=args.service)
+        return analyze_files(args.file, args.out, options, service=args.service)
     from gaitcli.run import run_and_report
 
     return run_and_report(args.video, args.out, args.rotation, args.cutoff_hz, args.order,

@@ -363,3 +363,28 @@ def test_events_file_on_a_file_without_events_is_one_line_and_exit_2(trial, tmp_
                              "--events", "file"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and result.stderr.strip().startswith("gait: error: --events file: the recording "
                                                                        "carries no gait events"), result.stderr
+
+
+def test_a_session_of_trials_gives_each_its_outputs_and_a_table_of_all(trial, tmp_path):
+    """`gait analyze FOLDER`: every C3D and TRC in it analyzed into a folder of its own, a row
+    per trial and their mean in trials.csv / trials.xlsx; a bad trial is one line and exit code
+    2, and the others are still analyzed."""
+    session = tmp_path / "session"
+    session.mkdir()
+    write_trc(session / "walk01.trc", _lab_markers(trial), RATE, units="mm")
+    _write_c3d(session / "walk02.c3d", _lab_markers(trial))
+    (session / "broken.trc").write_text("hello\n")
+    (session / "notes.txt").write_text("not a trial\n")
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "gaitcli.main", "analyze", str(session), "--out", str(out)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stderr
+    assert "gait: error: broken.trc: not a TRC file" in result.stderr
+    assert "2 of 3 trials analyzed" in result.stderr and "Traceback" not in result.stderr
+    table = pd.read_csv(out / "trials.csv")
+    assert list(table.trial) == ["broken.trc", "walk01.trc", "walk02.c3d", "mean of 2 trials"]
+    assert table.status[0].startswith("not analyzed: not a TRC file")
+    assert table.cadence_steps_per_min[1:].to_numpy() == pytest.approx(104.0, abs=0.5)
+    assert (out / "walk01" / "report.pdf").is_file() and (out / "walk02" / "analysis.json").is_file()
+    assert not (out / "broken").exists()
+    assert list(pd.read_excel(out / "trials.xlsx", sheet_name=None)) == ["trials", "about"]
