@@ -359,6 +359,10 @@ def analyze(trajectories: Trajectories, lowpass: ButterworthLowPass, events_meth
         notes.append("no gait events found")
     elif trajectories.file_events is not None and not isinstance(detector, RecordedEvents):
         notes.append(agreement_with_file_events(events_table, trajectories))
+    if isinstance(detector, RecordedEvents) and len(events_table) < len(trajectories.file_events):
+        notes.append(f"{len(trajectories.file_events) - len(events_table)} of the file's {len(trajectories.file_events)} "
+                     "events lie outside the walking bouts analyzed (turns, standing, starting and stopping) and "
+                     "are not used")
     parameters = summary(steps_all, length_scale_uncertainty=trajectories.length_uncertainty)
     if len(sides) == 1:
         if len(steps_all) < MIN_STEPS // 2:

@@ -325,6 +325,14 @@ def test_recorded_events_are_taken_as_the_file_gives_them_and_refused_where_ther
     plain = Trajectories(trial.positions, 100.0, UP, "synthetic")
     with pytest.raises(InvalidInput, match="carries no gait events"):
         choose_event_detector(plain, "file")
+    strikes = trial.heel_strikes_s["left"]
+    standing = Trajectories({name: np.concatenate([p, np.repeat(p[-1:], 300, axis=0)]) for name, p in trial.positions.items()},
+                            100.0, UP, "synthetic", file_events=pd.DataFrame(
+                                {"side": "left", "event": "heel_strike", "time_s": [strikes[2], 7.5]}),
+                            file_events_source="a test")
+    result = analyze(standing, ButterworthLowPass(), "file")  # 7.5 s: while standing still, after the walk
+    assert result.events.time_s.tolist() == pytest.approx([strikes[2]])
+    assert "1 of the file's 2 events lie outside the walking bouts" in " ".join(result.warnings)
     assert not any("gait events from the file" in w for w in analyze(plain, ButterworthLowPass()).warnings)
 
 
