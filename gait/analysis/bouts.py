@@ -137,12 +137,14 @@ class StraightBoutDetector:
 
 
 MIN_STRIDE_S, MAX_STRIDE_S = 0.6, 4.0  # a stride period outside these is not walking
+FIRST_PEAK_SHARE = 0.7
 
 
 def stride_period_s(apart: np.ndarray, valid: np.ndarray, sampling_rate_hz: float) -> float | None:
-    """The walk's stride time: the lag of the highest autocorrelation peak, between MIN_STRIDE_S
-    and MAX_STRIDE_S, of the feet's distance apart along the heading (it swings once per stride);
-    None where it shows none (standing, too short a recording)."""
+    """The walk's stride time: the lag of the first autocorrelation peak, between MIN_STRIDE_S
+    and MAX_STRIDE_S, of the feet's distance apart along the heading (it swings once per stride)
+    that reaches FIRST_PEAK_SHARE of the highest (two strides' peak can be as high); None where
+    it shows none (standing, too short a recording)."""
     from scipy.signal import find_peaks
 
     signal = np.where(valid, apart, np.nan)
@@ -159,8 +161,11 @@ def stride_period_s(apart: np.ndarray, valid: np.ndarray, sampling_rate_hz: floa
     peaks = peaks[peaks >= low]
     if not peaks.size:
         return None
-    best = peaks[np.argmax(correlation[peaks])]
-    return float(best / sampling_rate_hz) if correlation[best] > 0 else None
+    highest = correlation[peaks].max()
+    if not highest > 0:
+        return None
+    first = peaks[correlation[peaks] >= FIRST_PEAK_SHARE * highest][0]  # a stride, not two: their peaks are alike
+    return float(first / sampling_rate_hz)
 
 
 def fill_gaps(points: np.ndarray) -> np.ndarray:

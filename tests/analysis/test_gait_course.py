@@ -227,3 +227,17 @@ def test_a_hip_line_seen_badly_is_not_a_turn():
         positions[name] = positions["pelvis"] + turned
     result = analyze(Trajectories(positions, 100.0, UP, "markers"), ButterworthLowPass())
     assert len(result.bouts) == 1 and result.bouts.stop_s[0] - result.bouts.start_s[0] > 9.0
+
+
+@pytest.mark.parametrize("cadence", [50.0, 104.0, 130.0])
+def test_the_stride_time_comes_from_the_feet_apart(cadence):
+    """The bouts judge stepping over one stride: the walk's own, from the autocorrelation of the
+    feet's distance apart; none for someone standing."""
+    from gait.analysis.bouts import stride_period_s
+
+    walker = SyntheticWalker(cadence_steps_per_min=cadence)
+    trial = walker.generate(12.0, 100.0)
+    apart = (trial.positions["left_heel"] - trial.positions["right_heel"])[:, 0]
+    valid = np.ones(len(apart), bool)
+    assert stride_period_s(apart, valid, 100.0) == pytest.approx(walker.stride_time_s, abs=0.02)
+    assert stride_period_s(np.full(len(apart), 0.1), valid, 100.0) is None
