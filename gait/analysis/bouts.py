@@ -145,7 +145,7 @@ def stride_period_s(apart: np.ndarray, valid: np.ndarray, sampling_rate_hz: floa
     and MAX_STRIDE_S, of the feet's distance apart along the heading (it swings once per stride)
     that reaches FIRST_PEAK_SHARE of the highest (two strides' peak can be as high); None where
     it shows none (standing, too short a recording)."""
-    from scipy.signal import find_peaks
+    from scipy.signal import correlate, find_peaks
 
     signal = np.where(valid, apart, np.nan)
     signal = signal - np.nanmean(signal) if valid.any() else signal
@@ -153,8 +153,9 @@ def stride_period_s(apart: np.ndarray, valid: np.ndarray, sampling_rate_hz: floa
     low, high = int(MIN_STRIDE_S * sampling_rate_hz), int(MAX_STRIDE_S * sampling_rate_hz)
     if len(signal) < 2 * low or not signal.any():
         return None
-    correlation = np.correlate(signal, signal, "full")[len(signal) - 1:]
-    overlap = np.correlate(valid.astype(float), valid.astype(float), "full")[len(signal) - 1:]
+    # by FFT: the direct sum is quadratic in the frames (0.9 s for a 5-minute recording at 100 Hz)
+    correlation = correlate(signal, signal, "full", method="fft")[len(signal) - 1:]
+    overlap = np.round(correlate(valid.astype(float), valid.astype(float), "full", method="fft")[len(signal) - 1:])
     with np.errstate(invalid="ignore", divide="ignore"):
         correlation = correlation / overlap / correlation[0] * overlap[0]  # each lag by the frames it compares
     peaks, _ = find_peaks(np.nan_to_num(correlation[: min(high, len(signal) // 2) + 1]))
