@@ -389,12 +389,11 @@ def agreement_with_file_events(found: pd.DataFrame, trajectories: Trajectories) 
     from gait.analysis.validation.scoring import TOLERANCE_S, score_events
 
     file_events = trajectories.file_events
-    complete = "EVENT group" in trajectories.file_events_source
     span = (float(file_events.time_s.min()), float(file_events.time_s.max()))
     parts = []
     for kind, label in (("heel_strike", "heel strikes"), ("toe_off", "toe offs")):
         score = score_events(found, file_events, kind, span)
-        extra = f", {score.extra} extra" if complete else ""
+        extra = "" if trajectories.file_events_partial else f", {score.extra} extra"
         if score.reference:
             parts.append(f"{label} {score.mae_ms:.0f} ms from them on average (bias {score.bias_ms:+.0f} ms; "
                          f"{score.matched} of {score.reference} matched within {1000 * TOLERANCE_S:.0f} ms{extra})"

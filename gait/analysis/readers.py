@@ -127,7 +127,7 @@ def read_c3d(path: Path, mapping: dict[str, str] | None = None) -> Trajectories:
     if plates:
         contacts = contact_events(plates, analog_rate, _unit_scale(units), trajectories.positions, rate, trajectories.up)
         if contacts is not None:
-            return replace(trajectories, file_events=contacts, file_events_source=(
+            return replace(trajectories, file_events=contacts, file_events_partial=True, file_events_source=(
                 f"the file's force plates (vertical force through {FORCE_THRESHOLD_N:g} N, the foot over the plate)"))
     return trajectories
 

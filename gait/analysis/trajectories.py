@@ -37,6 +37,7 @@ class Trajectories:
     near_side: str | None = None      # a side view's leg nearer the camera, where the keypoints' scores tell
     file_events: pd.DataFrame | None = None  # events the file carries (side, event, time_s) ...
     file_events_source: str = ""             # ... and where from: a C3D's EVENT group or its force plates
+    file_events_partial: bool = False        # True: they cover only some steps (the feet that landed on a plate)
 
     def __post_init__(self) -> None:
         if not sides_present(self.positions):
