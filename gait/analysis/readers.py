@@ -100,16 +100,17 @@ def read_c3d(path: Path, mapping: dict[str, str] | None = None) -> Trajectories:
                 if names is None or len(names.dimensions) > 2:
                     break
                 labels += [str(label).strip() for label in names.string_array]
+            events = c3d_events(reader)
+            with_plates = events is None and reader.analog_used and reader.get("FORCE_PLATFORM:USED") is not None
             frames, analog = [], []
             for _, points, samples in reader.read_frames():
                 frames.append(points.copy())
-                if reader.analog_used:
+                if with_plates:  # the analog data only where the plates give the file's events
                     analog.append(samples.copy())
             rate = float(reader.point_rate)
             units_param = reader.get("POINT:UNITS")
             units = units_param.string_value if units_param is not None else "mm"
-            events = c3d_events(reader)
-            plates = _plates(reader, analog) if events is None and analog else []
+            plates = _plates(reader, analog) if analog else []
             analog_rate = float(reader.analog_rate)
     except (InvalidInput, MemoryError):
         raise  # a MemoryError is a size the checks above missed: the fuzzers' memory bound finds those
