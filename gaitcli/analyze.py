@@ -90,14 +90,13 @@ TRIAL_PARAMETERS = ("cadence_steps_per_min", "speed_m_s", "step_length_m", "stri
 
 
 def trial_row(name: str, folder: str, summary: dict) -> dict:
-    """A trial's line of the session table: its main parameters' means and how many values each."""
+    """A trial's line of the session table: its events, steps (a one-legged trial's strides), the
+    means of its main parameters and how many warnings it has."""
     parameters = summary["spatiotemporal_parameters"]
-    row = {"trial": name, "status": "analyzed", "outputs": folder, "events": summary["events"],
-           "steps": parameters.get("cadence_steps_per_min", {}).get("n", 0)}
-    for name_ in TRIAL_PARAMETERS:
-        row[name_] = parameters[name_]["mean"] if name_ in parameters else None
-    row["warnings"] = len(summary["warnings"])
-    return row
+    means = {column: parameters[column]["mean"] if column in parameters else None for column in TRIAL_PARAMETERS}
+    return {"trial": name, "status": "analyzed", "outputs": folder, "events": summary["events"],
+            "steps": parameters.get("cadence_steps_per_min", {}).get("n", 0), **means,
+            "warnings": len(summary["warnings"])}
 
 
 def _trial_folders(files: list[Path]) -> list[str]:
